@@ -1,0 +1,148 @@
+"""Records to columnar frames: the fixed schemas the read stage writes and the build reads.
+
+One set of frames holds many files; every row carries the `sha256` of the file content it came
+from, so parsed content can be cached by content and joined back to any path that holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+import polars as pl
+
+from flows.formats.records import ParsedFile, Quarantine
+
+SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
+    "parsed_file": {
+        "sha256": pl.String(),
+        "format": pl.String(),
+        "status": pl.String(),
+        "reason": pl.String(),
+        "n_papers": pl.Int32(),
+        "n_failures": pl.Int32(),
+    },
+    "profile": {
+        "sha256": pl.String(),
+        "profile_index": pl.Int32(),
+        "line": pl.Int32(),
+        "source": pl.String(),
+        "source_author_id": pl.String(),
+        "display_name": pl.String(),
+        "primary_category": pl.String(),
+        "h_index": pl.Int32(),
+        "i10_index": pl.Int32(),
+        "n_papers_declared": pl.Int32(),
+        "n_papers_listed": pl.Int32(),
+        "n_citations": pl.Int64(),
+        "novelty_pct": pl.Int32(),
+        "ai_score": pl.Int32(),
+        "orcid": pl.String(),
+        "affiliation": pl.String(),
+        "stated_captured_at": pl.Datetime("us"),
+    },
+    "paper": {
+        "sha256": pl.String(),
+        "paper_index": pl.Int32(),
+        "profile_index": pl.Int32(),
+        "line": pl.Int32(),
+        "source": pl.String(),
+        "source_paper_id": pl.String(),
+        "doi": pl.String(),
+        "arxiv_id": pl.String(),
+        "title": pl.String(),
+        "year": pl.Int32(),
+        "month": pl.Int32(),
+        "day": pl.Int32(),
+        "date_text": pl.String(),
+        "category_code": pl.String(),
+        "has_code": pl.Boolean(),
+        "abstract": pl.String(),
+        "n_citations": pl.Int64(),
+        "n_authors_listed": pl.Int32(),
+        "authors_truncated": pl.Boolean(),
+        "affiliation": pl.String(),
+        "score": pl.Float64(),
+        "layout": pl.String(),
+        "flags": pl.List(pl.String()),
+    },
+    "mention": {
+        "sha256": pl.String(),
+        "paper_index": pl.Int32(),
+        "position": pl.Int32(),
+        "name": pl.String(),
+        "source_author_id": pl.String(),
+        "orcid": pl.String(),
+    },
+    "topic": {
+        "sha256": pl.String(),
+        "paper_index": pl.Int32(),
+        "scheme": pl.String(),
+        "topic": pl.String(),
+    },
+    "failure": {
+        "sha256": pl.String(),
+        "line": pl.Int32(),
+        "reason": pl.String(),
+        "text": pl.String(),
+    },
+}
+
+
+def to_frames(results: Iterable[tuple[str, ParsedFile | Quarantine]]) -> dict[str, pl.DataFrame]:
+    """Flatten (sha256, parsed file or quarantine) pairs into one frame per schema."""
+    rows: dict[str, dict[str, list[object]]] = {
+        name: {column: [] for column in schema} for name, schema in SCHEMAS.items()
+    }
+    for sha256, result in results:
+        if isinstance(result, Quarantine):
+            _append(rows["parsed_file"], sha256, None, "quarantined", result.reason, 0, 0)
+            continue
+        _append(
+            rows["parsed_file"],
+            sha256,
+            result.format,
+            "loaded",
+            None,
+            len(result.papers),
+            len(result.failures),
+        )
+        for index, p in enumerate(result.profiles):
+            _append(
+                rows["profile"], sha256, index, p.line, p.source, p.source_author_id,
+                p.display_name, p.primary_category, p.h_index, p.i10_index,
+                p.n_papers_declared, p.n_papers_listed, p.n_citations, p.novelty_pct,
+                p.ai_score, p.orcid, p.affiliation, p.captured_at,
+            )  # fmt: skip
+        for index, paper in enumerate(result.papers):
+            _append(
+                rows["paper"], sha256, index, paper.profile_index, paper.line, paper.source,
+                paper.source_paper_id, paper.doi, paper.arxiv_id, paper.title, paper.year,
+                paper.month, paper.day, paper.date_text, paper.category_code, paper.has_code,
+                paper.abstract, paper.n_citations, len(paper.authors),
+                paper.authors_truncated, paper.affiliation, paper.score, paper.layout,
+                list(paper.flags),
+            )  # fmt: skip
+            for author in paper.authors:
+                _append(
+                    rows["mention"], sha256, index, author.position, author.name,
+                    author.source_author_id, author.orcid,
+                )  # fmt: skip
+            for scheme, topic in paper.topics:
+                _append(rows["topic"], sha256, index, scheme, topic)
+        for failure in result.failures:
+            _append(rows["failure"], sha256, failure.line, failure.reason, failure.text)
+    return {
+        name: pl.DataFrame(rows[name], schema=schema, strict=False)
+        for name, schema in SCHEMAS.items()
+    }
+
+
+def empty_frames() -> dict[str, pl.DataFrame]:
+    """One empty frame per schema."""
+    return {name: pl.DataFrame(schema=schema) for name, schema in SCHEMAS.items()}
+
+
+def _append(columns: dict[str, list[object]], *values: object) -> None:
+    for column, value in zip(columns.values(), values, strict=True):
+        column.append(value)

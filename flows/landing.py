@@ -1,0 +1,155 @@
+"""The landing zone: finding raw files, their capture times, hashing and reading them.
+
+Files are found recursively under the raw folder. Symbolic links and anything that resolves
+outside the folder are never opened: they are reported with a reason. Raw files are only ever
+opened for reading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import polars as pl
+
+from flows.formats import MAX_FILE_BYTES, read_dump
+from flows.formats.records import ParsedFile, Quarantine
+
+# A folder named YYYY-MM-DD in a file's path states its capture date (git keeps no mtimes).
+_DATE_FOLDER: Final = r"^\d{4}-\d{2}-\d{2}$"
+
+
+@dataclass(frozen=True, slots=True)
+class RawFile:
+    """One entry of the landing zone; `skip_reason` set when it must not be read."""
+
+    path: str  # relative to the raw folder, POSIX separators
+    size_bytes: int
+    mtime_ns: int
+    skip_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    """What reading one raw file gave: its content hash and, when parsed, its records."""
+
+    path: str
+    size_bytes: int
+    mtime_ns: int
+    sha256: str
+    parsed: ParsedFile | Quarantine | None  # None: content already parsed in an earlier run
+
+
+def discover(raw_dir: Path) -> list[RawFile]:
+    """Every file under raw_dir, sorted by path; links and escapes are marked, not followed."""
+    root = raw_dir.resolve()
+    found: list[RawFile] = []
+    pending = [root]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as error:
+            found.append(_skipped(root, Path(folder), f"folder cannot be listed: {error.strerror}"))
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_symlink():
+                found.append(_skipped(root, path, "symbolic link: not followed"))
+            elif entry.is_dir(follow_symlinks=False):
+                pending.append(path)
+            elif entry.is_file(follow_symlinks=False):
+                info = entry.stat(follow_symlinks=False)
+                found.append(
+                    RawFile(_relative(root, path), info.st_size, info.st_mtime_ns, _size_check(info))
+                )
+            else:
+                found.append(_skipped(root, path, "not a regular file"))
+    return sorted(found, key=lambda raw: raw.path)
+
+
+def capture_times(path: pl.Expr, mtime_ns: pl.Expr) -> pl.Expr:
+    """Capture time of each file: the innermost valid `YYYY-MM-DD` folder in its path wins;
+    otherwise its modification time (UTC)."""
+    folder_dates = (
+        path.str.split("/")
+        .list.slice(0, path.str.count_matches("/"))
+        .list.eval(
+            pl.element()
+            .filter(pl.element().str.contains(_DATE_FOLDER))
+            .str.to_date("%Y-%m-%d", strict=False)
+            .drop_nulls()
+        )
+        .list.last()
+    )
+    return pl.coalesce(
+        folder_dates.cast(pl.Datetime("us")),
+        pl.from_epoch(mtime_ns, time_unit="ns").cast(pl.Datetime("us")),
+    )
+
+
+def read_raw_file(raw_dir: Path, raw: RawFile, known_sha256: frozenset[str]) -> ReadResult:
+    """Hash a file and parse it unless its content was parsed before."""
+    if raw.skip_reason is not None:
+        return ReadResult(raw.path, raw.size_bytes, raw.mtime_ns, "", Quarantine(raw.skip_reason))
+    full = raw_dir / raw.path
+    try:
+        data = _read_inside(raw_dir, full)
+    except OSError as error:
+        reason = f"cannot be read: {error.strerror or error}"
+        return ReadResult(raw.path, raw.size_bytes, raw.mtime_ns, "", Quarantine(reason))
+    sha256 = hashlib.sha256(data).hexdigest()
+    if sha256 in known_sha256:
+        return ReadResult(raw.path, len(data), raw.mtime_ns, sha256, None)
+    try:
+        parsed: ParsedFile | Quarantine = read_dump(data)
+    except Quarantine as quarantine:
+        parsed = quarantine
+    except RecursionError:
+        parsed = Quarantine("nesting too deep to read")
+    return ReadResult(raw.path, len(data), raw.mtime_ns, sha256, parsed)
+
+
+def _read_inside(raw_dir: Path, full: Path) -> bytes:
+    """Open without following a link that appeared since discovery (O_NOFOLLOW)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    descriptor = os.open(full, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(0, "not a regular file")
+        resolved = Path(os.path.realpath(full))
+        if not resolved.is_relative_to(raw_dir.resolve()):
+            raise OSError(0, "resolves outside the raw folder")
+        chunks = []
+        total = 0
+        while chunk := os.read(descriptor, 1 << 20):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > MAX_FILE_BYTES:
+                break
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
+def _size_check(info: os.stat_result) -> str | None:
+    if info.st_size > MAX_FILE_BYTES:
+        return f"file is {info.st_size:,} bytes (limit {MAX_FILE_BYTES:,})"
+    return None
+
+
+def _relative(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _skipped(root: Path, path: Path, reason: str) -> RawFile:
+    try:
+        info = path.lstat()
+        size, mtime = info.st_size, info.st_mtime_ns
+    except OSError:
+        size, mtime = 0, 0
+    return RawFile(_relative(root, path), size, mtime, reason)

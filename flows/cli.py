@@ -1,0 +1,205 @@
+"""The `scholarhouse` command: ingest, sql, serve, export, synth, fetch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Final
+
+DEFAULT_RAW: Final = Path("data/raw")
+DEFAULT_WAREHOUSE: Final = Path("data/warehouse/scholar.duckdb")
+EXIT_CHECK_FAILED: Final = 1
+EXIT_ERROR: Final = 3
+CONTRACT_TABLES: Final = (
+    "author", "paper", "authorship", "profile_snapshot", "ingest_file", "author_metrics",
+    "coauthor_edge", "topic_year", "profile_cluster",
+)  # fmt: skip
+
+
+def _quiet_local_prefect() -> None:
+    """Offline, quiet defaults for a local Prefect (each can be overridden by the caller)."""
+    defaults = {
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+        "PREFECT_HOME": str(Path.home() / ".scholarhouse" / "prefect"),
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    _quiet_local_prefect()
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        from flows.ingest import CheckFailed
+
+        print(f"scholarhouse {args.command}: {error}", file=sys.stderr)
+        return EXIT_CHECK_FAILED if isinstance(error, CheckFailed) else EXIT_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scholarhouse", description="Researcher-profile dumps to a DuckDB warehouse."
+    )
+    commands = parser.add_subparsers(dest="command")
+
+    ingest = commands.add_parser("ingest", help="run the ingest flow on the raw folder")
+    ingest.add_argument("--raw", type=Path, default=DEFAULT_RAW, help="landing zone (data/raw)")
+    _warehouse_option(ingest)
+    ingest.add_argument("--rebuild", action="store_true", help="re-read every raw file")
+    ingest.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="processes for reading"
+    )
+    ingest.add_argument("--batch-files", type=int, default=500, help="files per read task")
+    ingest.add_argument("--dask-address", help="read on this Dask scheduler (tcp://host:port)")
+    ingest.add_argument(
+        "--dask-local", type=int, metavar="N", help="read on a local Dask cluster of N workers"
+    )
+    ingest.set_defaults(handler=_ingest)
+
+    sql = commands.add_parser("sql", help="one read-only query against the warehouse")
+    sql.add_argument("query")
+    _warehouse_option(sql)
+    sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sql.add_argument("--max-rows", type=int, default=100, help="rows shown by --format table")
+    sql.set_defaults(handler=_sql)
+
+    serve = commands.add_parser("serve", help="serve the ingest flow on a cron schedule")
+    serve.add_argument("--cron", default="0 * * * *", help="cron expression (default hourly)")
+    serve.add_argument("--raw", type=Path, default=DEFAULT_RAW)
+    _warehouse_option(serve)
+    serve.add_argument(
+        "--dry-run", action="store_true", help="print the deployment and exit without serving"
+    )
+    serve.set_defaults(handler=_serve)
+
+    export = commands.add_parser("export", help="write every contract table as Parquet")
+    export.add_argument("--parquet", type=Path, required=True, metavar="DIR")
+    _warehouse_option(export)
+    export.set_defaults(handler=_export)
+
+    synth = commands.add_parser("synth", help="write synthetic profile pages")
+    synth.add_argument("--profiles", type=int, required=True)
+    synth.add_argument("--out", type=Path, required=True)
+    synth.add_argument("--seed", type=int, default=0)
+    synth.set_defaults(handler=_synth)
+
+    fetch = commands.add_parser("fetch", help="download an author's dumps from an API")
+    fetch.add_argument("source", choices=("openalex", "semantic-scholar"))
+    fetch.add_argument("--author", required=True, help="the source's author id")
+    fetch.add_argument("--raw", type=Path, default=DEFAULT_RAW)
+    fetch.add_argument("--mailto", help="OpenAlex polite-pool e-mail")
+    fetch.add_argument("--api-key", default=os.environ.get("S2_API_KEY"))
+    fetch.set_defaults(handler=_fetch)
+    return parser
+
+
+def _warehouse_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from flows.runner import run_ingest
+
+    summary = run_ingest(
+        raw_dir=args.raw,
+        warehouse=args.warehouse,
+        rebuild=args.rebuild,
+        workers=args.workers,
+        batch_files=args.batch_files,
+        dask_address=args.dask_address,
+        dask_local=args.dask_local,
+        show_progress=sys.stderr.isatty(),
+    )
+    print(summary.to_markdown())
+    return 0
+
+
+def _sql(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    from flows.warehouse import read_only
+
+    with read_only(args.warehouse) as con:
+        frame = con.execute(args.query).pl()
+    if args.format == "csv":
+        sys.stdout.write(_flat(frame).write_csv())
+    elif args.format == "json":
+        json.dump(frame.to_dicts(), sys.stdout, default=str, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        with pl.Config(
+            tbl_rows=args.max_rows, tbl_cols=-1, fmt_str_lengths=80, tbl_hide_dataframe_shape=False
+        ):
+            print(frame)
+    return 0
+
+
+def _flat(frame: object) -> object:
+    import polars as pl
+
+    assert isinstance(frame, pl.DataFrame)
+    nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
+    return frame.with_columns(
+        pl.col(name).map_elements(lambda v: json.dumps(v, default=str), return_dtype=pl.String)
+        for name in nested
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from flows.runner import deployment
+
+    served = deployment(args.raw, args.warehouse, args.cron)
+    if args.dry_run:
+        print(f"deployment {served.name!r} of flow 'ingest', cron {args.cron!r}")
+        print(json.dumps(served.parameters, default=str))
+        return 0
+    from prefect import serve
+
+    serve(served)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from flows.warehouse import export_parquet
+
+    for path in export_parquet(args.warehouse, args.parquet, CONTRACT_TABLES):
+        print(path)
+    return 0
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from flows.synth import write_synthetic_profiles
+
+    summary = write_synthetic_profiles(args.profiles, args.out, seed=args.seed)
+    print(summary)
+    return 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from flows import fetch
+
+    if args.source == "openalex":
+        paths = fetch.fetch_openalex_author(args.author, args.raw, mailto=args.mailto)
+    else:
+        paths = fetch.fetch_semantic_scholar_author(args.author, args.raw, api_key=args.api_key)
+    for path in paths:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

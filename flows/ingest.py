@@ -1,0 +1,480 @@
+"""The ingest flow: discover → read → normalise → load → build models → check → publish.
+
+Reading happens in batches (never one task per file), through the flow's task runner: threads
+for small runs, a process pool across cores, or a Dask cluster. Every run rebuilds the
+warehouse from the parsed-content cache into a new file and publishes it atomically, so the
+published file is always a complete build and incremental runs equal a rebuild from raw.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows import models
+from flows.cache import State
+from flows.formats.frames import to_frames
+from flows.landing import RawFile, capture_times, discover, read_raw_file
+from flows.normalise import normalise
+from flows.warehouse import (
+    connect_build,
+    create_table,
+    free_bytes,
+    publish,
+    read_table,
+    table_counts,
+)
+
+DEFAULT_BATCH_FILES: Final = 500
+_PACKAGE: Final = Path(__file__).parent
+_MIN_FREE_BYTES: Final = 64 * 1024 * 1024
+
+
+class CheckFailed(RuntimeError):
+    """A data check found violating rows; the previous warehouse stays published."""
+
+
+class NotEnoughDisk(RuntimeError):
+    """Too little free disk to build; the previous warehouse stays published."""
+
+
+@dataclass
+class RunSummary:
+    """What one ingest run did, for the CLI and the flow run's artifact."""
+
+    warehouse: str
+    published: bool = False
+    changed: bool = True
+    files: dict[str, int] = field(default_factory=dict)
+    quarantined: list[tuple[str, str]] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    checks_failed: list[str] = field(default_factory=list)
+    n_files_read: int = 0
+    n_files_parsed: int = 0
+    n_block_failures: int = 0
+
+    def to_markdown(self) -> str:
+        lines = [f"## Ingest into `{self.warehouse}`", ""]
+        if not self.changed:
+            lines += ["No raw file changed since the last build: nothing to do.", ""]
+        lines += ["| files | count |", "|---|---|"]
+        lines += [f"| {status} | {count} |" for status, count in sorted(self.files.items())]
+        lines += [
+            "",
+            f"Read {self.n_files_read} files, parsed {self.n_files_parsed} new contents, "
+            f"{self.n_block_failures} unreadable blocks recorded in `ingest_failure`.",
+        ]
+        if self.quarantined:
+            lines += ["", "| quarantined file | reason |", "|---|---|"]
+            lines += [f"| {path} | {reason} |" for path, reason in self.quarantined[:50]]
+            if len(self.quarantined) > 50:
+                lines.append(f"| … | {len(self.quarantined) - 50} more in `ingest_file` |")
+        if self.rows:
+            lines += ["", "| table | rows |", "|---|---|"]
+            lines += [f"| {name} | {count:,} |" for name, count in self.rows.items()]
+        lines += ["", "| stage | seconds |", "|---|---|"]
+        lines += [f"| {stage} | {secs:.2f} |" for stage, secs in self.seconds.items()]
+        if self.checks_failed:
+            lines += ["", "Failed checks: " + ", ".join(self.checks_failed)]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """One file's outcome of the read stage (small: this is what crosses process bounds)."""
+
+    path: str
+    size_bytes: int
+    mtime_ns: int
+    sha256: str | None
+    skip_reason: str | None
+
+
+@task(cache_policy=NO_CACHE)
+def discover_files(raw_dir: Path) -> list[RawFile]:
+    """List every file under the raw folder with its size and modification time."""
+    return discover(raw_dir)
+
+
+@task(cache_policy=NO_CACHE)
+def plan_reads(
+    files: list[RawFile], manifest: pl.DataFrame, parsed: frozenset[str]
+) -> tuple[list[FileRow], list[RawFile]]:
+    """Split files into unchanged ones (size and mtime as last run) and ones to read."""
+    previous = {
+        row["path"]: row
+        for row in manifest.iter_rows(named=True)
+        if row["sha256"] in parsed
+    }
+    unchanged: list[FileRow] = []
+    to_read: list[RawFile] = []
+    for raw in files:
+        known = previous.get(raw.path)
+        if (
+            raw.skip_reason is None
+            and known is not None
+            and known["size_bytes"] == raw.size_bytes
+            and known["mtime_ns"] == raw.mtime_ns
+        ):
+            unchanged.append(FileRow(raw.path, raw.size_bytes, raw.mtime_ns, known["sha256"], None))
+        else:
+            to_read.append(raw)
+    return unchanged, to_read
+
+
+def _is_io_error(task: Any, task_run: Any, state: Any) -> bool:
+    try:
+        state.result()
+    except OSError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=_is_io_error)
+def read_batch(
+    raw_dir: Path, batch: list[RawFile], known: frozenset[str], state_root: Path
+) -> list[FileRow]:
+    """Hash a batch of files and parse the contents not parsed before into the cache."""
+    state = State(state_root)
+    results = [read_raw_file(raw_dir, raw, known) for raw in batch]
+    new: dict[str, Any] = {}
+    for result in results:
+        if result.parsed is not None and result.sha256 and result.sha256 not in new:
+            new[result.sha256] = result.parsed
+    if new:
+        state.write_batch(to_frames(new.items()))
+    return [
+        FileRow(
+            r.path,
+            r.size_bytes,
+            r.mtime_ns,
+            r.sha256 or None,
+            r.parsed.reason if not r.sha256 and r.parsed is not None else None,  # type: ignore[union-attr]
+        )
+        for r in results
+    ]
+
+
+@task(cache_policy=NO_CACHE)
+def build_ledger(rows: list[FileRow], state_root: Path) -> pl.DataFrame:
+    """One row per raw file: loaded, duplicate (same bytes as a loaded file) or quarantined."""
+    files = pl.DataFrame(
+        [r.__dict__ for r in rows],
+        schema={
+            "path": pl.String,
+            "size_bytes": pl.Int64,
+            "mtime_ns": pl.Int64,
+            "sha256": pl.String,
+            "skip_reason": pl.String,
+        },
+    )
+    parsed = State(state_root).load_frames(files["sha256"].drop_nulls())["parsed_file"].unique(
+        "sha256"
+    )
+    ledger = files.join(parsed, on="sha256", how="left").sort("path")
+    first_path = pl.col("path").first().over("sha256", order_by="path")
+    status = (
+        pl.when(pl.col("skip_reason").is_not_null())
+        .then(pl.lit("quarantined"))
+        .when(pl.col("status") == "quarantined")
+        .then(pl.lit("quarantined"))
+        .when(pl.col("path") == first_path)
+        .then(pl.lit("loaded"))
+        .otherwise(pl.lit("duplicate"))
+    )
+    reason = (
+        pl.when(pl.col("skip_reason").is_not_null())
+        .then("skip_reason")
+        .when(pl.col("status") == "quarantined")
+        .then("reason")
+        .when(pl.col("path") != first_path)
+        .then(pl.format("same content as {}", first_path))
+    )
+    return ledger.with_columns(
+        modified_at=pl.from_epoch("mtime_ns", time_unit="ns").cast(pl.Datetime("us")),
+        captured_at=capture_times(pl.col("path"), pl.col("mtime_ns")),
+    ).select(
+        "path",
+        "sha256",
+        status.alias("status"),
+        reason.alias("reason"),
+        "format",
+        pl.col("n_papers").fill_null(0),
+        pl.col("n_failures").fill_null(0),
+        "size_bytes",
+        "modified_at",
+        "captured_at",
+        "mtime_ns",
+    )
+
+
+@task(cache_policy=NO_CACHE)
+def normalise_tables(ledger: pl.DataFrame, state_root: Path) -> dict[str, pl.DataFrame]:
+    """Keys, dates, categories and identities: the core tables as frames."""
+    loaded = ledger.filter(pl.col("status") == "loaded")
+    frames = State(state_root).load_frames(loaded["sha256"])
+    tables = normalise(frames, loaded.select("sha256", "path", "captured_at"))
+    tables["ingest_file"] = ledger.drop("mtime_ns")
+    tables["ingest_failure"] = (
+        frames["failure"]
+        .join(loaded.select("sha256", "path"), on="sha256")
+        .select("sha256", "path", "line", "reason", "text")
+        .sort("path", "line")
+    )
+    return tables
+
+
+@task(cache_policy=NO_CACHE)
+def load_tables(build: Path, tables: dict[str, pl.DataFrame], info: pl.DataFrame) -> None:
+    """Create the core tables in the new build file, documented."""
+    con = connect_build(build)
+    try:
+        for name, frame in tables.items():
+            create_table(con, name, frame)
+        create_table(con, "warehouse_info", info)
+    finally:
+        con.close()
+
+
+@task(cache_policy=NO_CACHE, task_run_name="model-{model.name}")
+def build_model(build: Path, model: models.Model) -> float:
+    """Run one SQL model into the build file."""
+    import duckdb
+
+    with duckdb.connect(str(build)) as con:
+        return models.run_model(con, model).seconds
+
+
+@task(cache_policy=NO_CACHE)
+def run_checks(build: Path) -> list[models.CheckResult]:
+    """Run every data check; each returns its violating rows."""
+    import duckdb
+
+    with duckdb.connect(str(build)) as con:
+        return models.run_checks(con, models.discover_checks(sql_dir()))
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=_is_io_error)
+def publish_build(build: Path, warehouse: Path) -> None:
+    """Atomically replace the published warehouse with the new build."""
+    publish(build, warehouse)
+
+
+def sql_dir() -> Path:
+    """The SQL models: installed beside the package, or the repository's `sql/`."""
+    installed = _PACKAGE / "_sql"
+    return installed if installed.is_dir() else _PACKAGE.parent / "sql"
+
+
+def code_fingerprint() -> str:
+    """Hash of everything that shapes the warehouse from the same raw files."""
+    digest = hashlib.sha256()
+    paths = sorted(_PACKAGE.rglob("*.py")) + sorted(sql_dir().rglob("*.sql"))
+    for path in paths:
+        digest.update(path.as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def input_fingerprint(rows: list[FileRow]) -> str:
+    digest = hashlib.sha256()
+    for row in sorted(rows, key=lambda r: r.path):
+        digest.update(f"{row.path}\0{row.sha256}\0{row.skip_reason}\0{row.mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+@contextmanager
+def _timed(summary: RunSummary, stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    summary.seconds[stage] = summary.seconds.get(stage, 0.0) + time.perf_counter() - started
+
+
+def _batches(files: list[RawFile], size: int) -> list[list[RawFile]]:
+    return [files[i : i + size] for i in range(0, len(files), size)]
+
+
+@flow(name="ingest", log_prints=False)
+def ingest(
+    raw_dir: Path = Path("data/raw"),
+    warehouse: Path = Path("data/warehouse/scholar.duckdb"),
+    rebuild: bool = False,
+    batch_files: int = DEFAULT_BATCH_FILES,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunSummary:
+    """Find new or changed dumps, parse, normalise, load, build models, check, publish."""
+    raw_dir, warehouse = Path(raw_dir), Path(warehouse)
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"raw folder {raw_dir} does not exist")
+    summary = RunSummary(warehouse=str(warehouse))
+    state = State.for_warehouse(warehouse)
+    with state.locked():
+        state.clear_stale()
+        if rebuild:
+            state.reset()
+        with _timed(summary, "discover"):
+            files = discover_files(raw_dir)
+            parsed = state.parsed_sha256()
+            unchanged, to_read = plan_reads(files, state.read_manifest(), parsed)
+        with _timed(summary, "read"):
+            rows = unchanged + _read(raw_dir, to_read, parsed, state, batch_files, progress)
+        summary.n_files_read = len(to_read)
+        summary.n_files_parsed = len(state.parsed_sha256() - parsed)
+        fingerprints = (code_fingerprint(), input_fingerprint(rows))
+        if not rebuild and warehouse.exists() and _published_fingerprints(state) == fingerprints:
+            summary.changed = False
+            summary.published = True
+            summary.files = _published_file_counts(warehouse)
+            _finish(summary, warehouse)
+            return summary
+        with _timed(summary, "normalise"):
+            ledger = build_ledger(rows, state.root)
+            tables = normalise_tables(ledger, state.root)
+        _summarise_files(summary, ledger, tables)
+        _check_disk(state, warehouse)
+        build = state.build_dir / f"build-{uuid.uuid4().hex[:12]}.duckdb"
+        info = pl.DataFrame(
+            {
+                "built_at": [datetime.now(UTC).replace(tzinfo=None)],
+                "code_fingerprint": [fingerprints[0]],
+                "input_fingerprint": [fingerprints[1]],
+                "n_files": [len(rows)],
+            }
+        )
+        with _timed(summary, "load"):
+            load_tables(build, tables, info)
+        with _timed(summary, "models"):
+            for model in models.discover_models(sql_dir()):
+                build_model(build, model)
+        with _timed(summary, "checks"):
+            results = run_checks(build)
+        summary.checks_failed = [r.name for r in results if r.n_violations]
+        if summary.checks_failed:
+            build.unlink(missing_ok=True)
+            _finish(summary, warehouse)
+            raise CheckFailed(_describe_failed_checks(results))
+        with _timed(summary, "publish"):
+            summary.rows = _counts(build)
+            publish_build(build, warehouse)
+            state.write_manifest(
+                pl.DataFrame([r.__dict__ for r in rows]).select(
+                    "path", "size_bytes", "mtime_ns", "sha256"
+                )
+                if rows
+                else pl.DataFrame(schema={"path": pl.String})
+            )
+            _write_published_fingerprints(state, fingerprints)
+            state.drop_unused_batches(ledger["sha256"].drop_nulls())
+        summary.published = True
+    _finish(summary, warehouse)
+    return summary
+
+
+def _read(
+    raw_dir: Path,
+    to_read: list[RawFile],
+    parsed: frozenset[str],
+    state: State,
+    batch_files: int,
+    progress: Callable[[int, int], None] | None,
+) -> list[FileRow]:
+    batches = _batches(to_read, batch_files)
+    if not batches:
+        return []
+    if len(batches) == 1:
+        # One batch: run it here rather than start workers for it.
+        rows = read_batch(raw_dir, batches[0], parsed, state.root)
+        if progress:
+            progress(len(rows), len(to_read))
+        return rows
+    futures = read_batch.map(raw_dir, batches, [parsed] * len(batches), state.root)
+    rows = []
+    for future in futures:
+        rows.extend(future.result())
+        if progress:
+            progress(len(rows), len(to_read))
+    return rows
+
+
+def _summarise_files(
+    summary: RunSummary, ledger: pl.DataFrame, tables: dict[str, pl.DataFrame]
+) -> None:
+    summary.files = dict(ledger.group_by("status").len().iter_rows())
+    summary.quarantined = [
+        (row["path"], row["reason"])
+        for row in ledger.filter(pl.col("status") == "quarantined").iter_rows(named=True)
+    ]
+    summary.n_block_failures = tables["ingest_failure"].height
+
+
+def _published_file_counts(warehouse: Path) -> dict[str, int]:
+    ledger = read_table(warehouse, "ingest_file")
+    return dict(ledger.group_by("status").len().iter_rows())
+
+
+def _check_disk(state: State, warehouse: Path) -> None:
+    state.build_dir.mkdir(parents=True, exist_ok=True)
+    published = warehouse.stat().st_size if warehouse.exists() else 0
+    cached = sum(p.stat().st_size for p in state.parsed.rglob("*.parquet"))
+    needed = max(_MIN_FREE_BYTES, 2 * published, 3 * cached)
+    free = free_bytes(state.build_dir)
+    if free < needed:
+        raise NotEnoughDisk(
+            f"only {free / 1e6:,.0f} MB free in {state.build_dir}, the build needs about "
+            f"{needed / 1e6:,.0f} MB: the published warehouse is left as it was"
+        )
+
+
+def _counts(build: Path) -> dict[str, int]:
+    import duckdb
+
+    with duckdb.connect(str(build), read_only=True) as con:
+        return table_counts(con)
+
+
+def _describe_failed_checks(results: list[models.CheckResult]) -> str:
+    parts = []
+    for result in results:
+        if result.n_violations:
+            sample = "; ".join(str(row) for row in result.sample_rows[:3])
+            parts.append(f"{result.name}: {result.n_violations} violating rows, e.g. {sample}")
+    return "data checks failed (the previous warehouse stays published): " + " | ".join(parts)
+
+
+def _published_fingerprints(state: State) -> tuple[str, str] | None:
+    path = state.root / "published.txt"
+    if not path.exists():
+        return None
+    parts = path.read_text().split()
+    return (parts[0], parts[1]) if len(parts) == 2 else None
+
+
+def _write_published_fingerprints(state: State, fingerprints: tuple[str, str]) -> None:
+    temporary = state.root / f"published.txt.tmp-{os.getpid()}"
+    temporary.write_text(" ".join(fingerprints))
+    os.replace(temporary, state.root / "published.txt")
+
+
+def _finish(summary: RunSummary, warehouse: Path) -> None:
+    try:
+        create_markdown_artifact(
+            key="ingest-summary", markdown=summary.to_markdown(), description="Ingest run summary"
+        )
+    except Exception as error:  # the artifact is a courtesy; the run's result stands
+        get_run_logger().warning("could not attach the run summary artifact: %s", error)

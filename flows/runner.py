@@ -1,0 +1,92 @@
+"""Running the ingest flow: choosing its task runner, progress display, deployments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+
+from flows.ingest import RunSummary, ingest
+
+
+def task_runner(
+    workers: int, dask_address: str | None = None, dask_local: int | None = None
+) -> Any:
+    """Threads for one worker, a process pool across cores, or a Dask cluster."""
+    if dask_address or dask_local:
+        from prefect_dask import DaskTaskRunner
+
+        if dask_address:
+            return DaskTaskRunner(address=dask_address)
+        return DaskTaskRunner(
+            cluster_kwargs={"n_workers": dask_local, "threads_per_worker": 1, "processes": True}
+        )
+    if workers <= 1:
+        return ThreadPoolTaskRunner(max_workers=1)
+    return ProcessPoolTaskRunner(max_workers=workers)
+
+
+def run_ingest(
+    raw_dir: Path,
+    warehouse: Path,
+    *,
+    rebuild: bool = False,
+    workers: int = 1,
+    batch_files: int = 500,
+    dask_address: str | None = None,
+    dask_local: int | None = None,
+    show_progress: bool = False,
+) -> RunSummary:
+    """Run the ingest flow once, in this process (no Prefect server needed)."""
+    runner = task_runner(workers, dask_address, dask_local)
+    flow = ingest.with_options(task_runner=runner)
+    with _progress(show_progress) as progress:
+        # Heartbeats detect crashed runs on a server-backed deployment; an in-process run
+        # would only spend a second at exit waiting for the heartbeat thread.
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            return flow(
+                raw_dir=raw_dir,
+                warehouse=warehouse,
+                rebuild=rebuild,
+                batch_files=batch_files,
+                progress=progress,
+            )
+
+
+class _progress:
+    """A rich progress bar on stderr for interactive runs; nothing otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Any = None
+
+    def __enter__(self) -> Callable[[int, int], None] | None:
+        if not self.enabled:
+            return None
+        from rich.progress import Progress
+
+        self.bar = Progress(transient=True)
+        self.bar.start()
+        task_id = self.bar.add_task("reading raw files", total=None)
+
+        def update(done: int, total: int) -> None:
+            self.bar.update(task_id, completed=done, total=total)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def deployment(raw_dir: Path, warehouse: Path, cron: str) -> Any:
+    """The ingest flow as a deployment on a cron schedule (served by `scholarhouse serve`)."""
+    return ingest.to_deployment(
+        name="scholarhouse-ingest",
+        cron=cron,
+        parameters={"raw_dir": str(raw_dir.resolve()), "warehouse": str(warehouse.resolve())},
+        description="Ingest new or changed dumps and publish the warehouse.",
+    )

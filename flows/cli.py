@@ -131,10 +131,10 @@ def _ingest(args: argparse.Namespace) -> int:
 def _sql(args: argparse.Namespace) -> int:
     import polars as pl
 
-    from flows.warehouse import read_only
+    from flows.warehouse import query_frame, read_only
 
     with read_only(args.warehouse) as con:
-        frame = con.execute(args.query).pl()
+        frame = query_frame(con, args.query)
     if args.format == "csv":
         sys.stdout.write(_flat(frame).write_csv())
     elif args.format == "json":

@@ -116,9 +116,7 @@ def plan_reads(
 ) -> tuple[list[FileRow], list[RawFile]]:
     """Split files into unchanged ones (size and mtime as last run) and ones to read."""
     previous = {
-        row["path"]: row
-        for row in manifest.iter_rows(named=True)
-        if row["sha256"] in parsed
+        row["path"]: row for row in manifest.iter_rows(named=True) if row["sha256"] in parsed
     }
     unchanged: list[FileRow] = []
     to_read: list[RawFile] = []
@@ -184,8 +182,8 @@ def build_ledger(rows: list[FileRow], state_root: Path) -> pl.DataFrame:
             "skip_reason": pl.String,
         },
     )
-    parsed = State(state_root).load_frames(files["sha256"].drop_nulls())["parsed_file"].unique(
-        "sha256"
+    parsed = (
+        State(state_root).load_frames(files["sha256"].drop_nulls())["parsed_file"].unique("sha256")
     )
     ledger = files.join(parsed, on="sha256", how="left").sort("path")
     first_path = pl.col("path").first().over("sha256", order_by="path")
@@ -245,9 +243,11 @@ def load_tables(build: Path, tables: dict[str, pl.DataFrame], info: pl.DataFrame
     """Create the core tables in the new build file, documented."""
     con = connect_build(build)
     try:
+        con.begin()
         for name, frame in tables.items():
             create_table(con, name, frame)
         create_table(con, "warehouse_info", info)
+        con.commit()
     finally:
         con.close()
 
@@ -258,7 +258,10 @@ def build_model(build: Path, model: models.Model) -> float:
     import duckdb
 
     with duckdb.connect(str(build)) as con:
-        return models.run_model(con, model).seconds
+        con.begin()
+        seconds = models.run_model(con, model).seconds
+        con.commit()
+        return seconds
 
 
 @task(cache_policy=NO_CACHE)
@@ -452,7 +455,7 @@ def _describe_failed_checks(results: list[models.CheckResult]) -> str:
     parts = []
     for result in results:
         if result.n_violations:
-            sample = "; ".join(str(row) for row in result.sample_rows[:3])
+            sample = "; ".join(str(row) for row in result.sample[:3])
             parts.append(f"{result.name}: {result.n_violations} violating rows, e.g. {sample}")
     return "data checks failed (the previous warehouse stays published): " + " | ".join(parts)
 

@@ -65,7 +65,9 @@ def discover(raw_dir: Path) -> list[RawFile]:
             elif entry.is_file(follow_symlinks=False):
                 info = entry.stat(follow_symlinks=False)
                 found.append(
-                    RawFile(_relative(root, path), info.st_size, info.st_mtime_ns, _size_check(info))
+                    RawFile(
+                        _relative(root, path), info.st_size, info.st_mtime_ns, _size_check(info)
+                    )
                 )
             else:
                 found.append(_skipped(root, path, "not a regular file"))

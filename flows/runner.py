@@ -43,17 +43,19 @@ def run_ingest(
     """Run the ingest flow once, in this process (no Prefect server needed)."""
     runner = task_runner(workers, dask_address, dask_local)
     flow = ingest.with_options(task_runner=runner)
-    with _progress(show_progress) as progress:
-        # Heartbeats detect crashed runs on a server-backed deployment; an in-process run
-        # would only spend a second at exit waiting for the heartbeat thread.
-        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            return flow(
-                raw_dir=raw_dir,
-                warehouse=warehouse,
-                rebuild=rebuild,
-                batch_files=batch_files,
-                progress=progress,
-            )
+    # Heartbeats detect crashed runs on a server-backed deployment; an in-process run
+    # would only spend a second at exit waiting for the heartbeat thread.
+    with (
+        _progress(show_progress) as progress,
+        temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
+        return flow(
+            raw_dir=raw_dir,
+            warehouse=warehouse,
+            rebuild=rebuild,
+            batch_files=batch_files,
+            progress=progress,
+        )
 
 
 class _progress:

@@ -136,6 +136,7 @@ CORE_DOCS: Final[dict[str, tuple[str, dict[str, str]]]] = {
             "n_citations": "Citation count as shown; null when absent.",
             "n_authors_listed": "Number of names listed.",
             "authors_truncated": "True when the list was cut at et al.",
+            "affiliation": "Affiliation shown after the author list (after a middle dot), if any.",
             "captured_at": "Capture time of the file.",
             "flags": "Doubts the reader recorded (e.g. impossible_date, title_split_guessed).",
         },
@@ -194,11 +195,7 @@ def identifier(name: str) -> str:
 
 def create_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
     """Create a table from a frame (through Arrow) and document it from CORE_DOCS."""
-    con.register("_frame", frame.to_arrow())
-    try:
-        con.execute(f"create or replace table {identifier(name)} as select * from _frame")
-    finally:
-        con.unregister("_frame")
+    con.from_arrow(frame.to_arrow()).create(identifier(name))
     if name in CORE_DOCS:
         comment, columns = CORE_DOCS[name]
         document(con, name, comment, columns)
@@ -279,10 +276,20 @@ def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
+def query_frame(
+    con: duckdb.DuckDBPyConnection, sql: str, parameters: list[object] | None = None
+) -> pl.DataFrame:
+    """Run one query (values as parameters) and return its result as a polars frame."""
+    relation = con.sql(sql, params=parameters) if parameters else con.sql(sql)
+    if relation is None:  # a statement that returns no rows
+        return pl.DataFrame()
+    return relation.pl()
+
+
 def read_table(path: Path, table: str) -> pl.DataFrame:
     """A whole table of the published warehouse as a frame (used for the file ledger)."""
     with read_only(path) as con:
-        return con.execute(f"select * from {identifier(table)}").pl()
+        return con.table(identifier(table)).pl()
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -293,10 +300,7 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             "select table_name from duckdb_tables() where schema_name = 'main' order by 1"
         ).fetchall()
     ]
-    return {
-        name: con.execute(f"select count(*) from {identifier(name)}").fetchone()[0]
-        for name in names
-    }
+    return {name: con.table(identifier(name)).count("*").fetchall()[0][0] for name in names}
 
 
 def export_parquet(warehouse: Path, out_dir: Path, tables: tuple[str, ...]) -> list[Path]:
@@ -305,7 +309,7 @@ def export_parquet(warehouse: Path, out_dir: Path, tables: tuple[str, ...]) -> l
     written = []
     with read_only(warehouse) as con:
         for table in tables:
-            frame = con.execute(f"select * from {identifier(table)}").pl()
+            frame = con.table(identifier(table)).pl()
             target = out_dir / f"{table}.parquet"
             frame.write_parquet(target)
             written.append(target)

@@ -1,0 +1,222 @@
+"""End to end: the real ingest flow under Prefect's test harness into temporary warehouses."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from flows import ingest as ingest_module
+from flows.ingest import CheckFailed
+from tests.conftest import SAMPLE
+from tests.flow_helpers import ingest, ingest_ledger, read_tables, tree_digest
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def _query(warehouse: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_sample_ingest_shows_the_facts_of_the_real_sample(raw_dir: Path, warehouse: Path):
+    summary = ingest(raw_dir, warehouse)
+    assert summary.published and summary.files == {"loaded": 1}
+    assert _query(warehouse, "select count(*) from paper") == [(22,)]
+    assert _query(warehouse, "select count(*) from author") == [(34,)]
+    assert _query(
+        warehouse,
+        "select count(*), count(*) filter (is_inferred and author_position is null) "
+        "from authorship",
+    ) == [(74, 8)]
+    assert _query(warehouse, "select count(*) from paper where has_code") == [(6,)]
+    assert _query(
+        warehouse, "select published_on::varchar from paper where title like 'UniPinRec%'"
+    ) == [("2026-05-29",)]
+    assert _query(warehouse, "select distinct category from paper order by 1") == [
+        (c,) for c in ["cs.AI", "cs.CL", "cs.CV", "cs.IR", "cs.LG", "cs.NE", "eess.IV"]
+    ]
+    assert _query(
+        warehouse,
+        "select h_index, n_papers, n_citations, novelty_pct, ai_score from profile_snapshot",
+    ) == [(16, 22, 1248, 41, 49)]
+    assert _query(warehouse, "select path, status from ingest_file") == [
+        ("2026-11-25/000_615cb040fee88da4.txt", "loaded")
+    ]
+
+
+def test_every_table_and_column_is_documented(raw_dir: Path, warehouse: Path):
+    ingest(raw_dir, warehouse)
+    undocumented = _query(
+        warehouse,
+        "select table_name, column_name from duckdb_columns() "
+        "where schema_name = 'main' and not internal and (comment is null or comment = '')",
+    )
+    assert undocumented == []
+    assert _query(
+        warehouse,
+        "select count(*) from duckdb_tables() where schema_name = 'main' and comment is null",
+    ) == [(0,)]
+
+
+def test_unchanged_landing_zone_is_not_rebuilt(raw_dir: Path, warehouse: Path):
+    ingest(raw_dir, warehouse)
+    published = warehouse.stat().st_ino
+    again = ingest(raw_dir, warehouse)
+    assert not again.changed and again.n_files_read == 0
+    assert warehouse.stat().st_ino == published
+
+
+def test_a_touched_but_identical_file_is_rehashed_not_reparsed(raw_dir: Path, warehouse: Path):
+    ingest(raw_dir, warehouse)
+    before = read_tables(warehouse)
+    sample = next(raw_dir.rglob("*.txt"))
+    sample.touch()
+    rerun = ingest(raw_dir, warehouse)
+    assert rerun.n_files_read == 1 and rerun.n_files_parsed == 0
+    after = read_tables(warehouse)
+    for name in before:
+        assert_frame_equal(before[name], after[name])
+
+
+def test_copies_are_duplicates_and_bad_files_are_quarantined_with_reasons(
+    raw_dir: Path, warehouse: Path
+):
+    (raw_dir / "copies").mkdir()
+    shutil.copy(SAMPLE, raw_dir / "copies" / "same bytes; 'quoted'.txt")
+    (raw_dir / "empty.txt").write_bytes(b"")
+    (raw_dir / "binary.bin").write_bytes(b"\x00\x01\x02garbage")
+    (raw_dir / "notes.txt").write_text("just some notes\nnothing to see\n")
+    before = tree_digest(raw_dir)
+    summary = ingest(raw_dir, warehouse)
+    assert summary.files == {"loaded": 1, "duplicate": 1, "quarantined": 3}
+    ledger = {row["path"]: row for row in ingest_ledger(warehouse).iter_rows(named=True)}
+    assert ledger["2026-11-25/000_615cb040fee88da4.txt"]["status"] == "loaded"
+    copy = ledger["copies/same bytes; 'quoted'.txt"]
+    assert copy["status"] == "duplicate"
+    assert "2026-11-25/000_615cb040fee88da4.txt" in copy["reason"]
+    assert "empty" in ledger["empty.txt"]["reason"]
+    assert "NUL" in ledger["binary.bin"]["reason"]
+    assert "not a profile page" in ledger["notes.txt"]["reason"]
+    assert _query(warehouse, "select count(*) from paper") == [(22,)]
+    assert tree_digest(raw_dir) == before, "raw files must never be modified"
+
+
+def test_same_files_in_one_run_or_many_give_the_same_tables(tmp_path: Path):
+    second = tmp_path / "second.txt"
+    text = SAMPLE.read_text(encoding="utf-8")
+    # A later capture of the same profile, with one more paper and higher metrics.
+    later = (
+        text.replace("h-index16", "h-index17")
+        .replace("22 Papers", "23 Papers")
+        .replace(
+            "\n\nIRMay 29\n",
+            "\n\nLGNov 20\nA Brand New Paper on Graphs\n\nYaxin Li, Han Xu\n\nAbstract.\n\nIRMay 29\n",
+            1,
+        )
+    )
+    second.write_text(later, encoding="utf-8")
+    one = tmp_path / "one" / "raw"
+    (one / "2026-11-25").mkdir(parents=True)
+    (one / "2026-11-26").mkdir(parents=True)
+    shutil.copy(SAMPLE, one / "2026-11-25" / "a.txt")
+    shutil.copy(second, one / "2026-11-26" / "b.txt")
+    ingest(one, tmp_path / "one" / "w.duckdb")
+
+    many = tmp_path / "many" / "raw"
+    (many / "2026-11-26").mkdir(parents=True)
+    shutil.copy(second, many / "2026-11-26" / "b.txt")
+    ingest(many, tmp_path / "many" / "w.duckdb")
+    (many / "2026-11-25").mkdir()
+    shutil.copy(SAMPLE, many / "2026-11-25" / "a.txt")
+    ingest(many, tmp_path / "many" / "w.duckdb")
+
+    first, second_tables = (
+        read_tables(tmp_path / "one" / "w.duckdb"),
+        read_tables(tmp_path / "many" / "w.duckdb"),
+    )
+    for name in first:
+        assert_frame_equal(first[name], second_tables[name], check_row_order=True)
+    assert _query(tmp_path / "one" / "w.duckdb", "select count(*) from profile_snapshot") == [(2,)]
+    assert _query(
+        tmp_path / "one" / "w.duckdb",
+        "select count(distinct author_id) from profile_snapshot",
+    ) == [(1,)]
+
+
+def test_rebuild_equals_incremental(raw_dir: Path, warehouse: Path, tmp_path: Path):
+    ingest(raw_dir, warehouse)
+    extra = raw_dir / "2026-11-26"
+    extra.mkdir()
+    (extra / "other.txt").write_text(
+        "Han Xu\n\nh-index30\n40papers\n\n1 Papers\n\nLGSep 2, 2020\n"
+        "Yet Meta Learning Can Adapt Fast, It Can Also Break Easily\n\n"
+        "Han Xu, Yaxin Li, Xiaorui Liu et al.\n\nAbstract.\n",
+        encoding="utf-8",
+    )
+    ingest(raw_dir, warehouse)
+    incremental = read_tables(warehouse)
+    ingest(raw_dir, warehouse, rebuild=True)
+    rebuilt = read_tables(warehouse)
+    for name in incremental:
+        assert_frame_equal(incremental[name], rebuilt[name])
+    # The shared paper is one paper with both page owners as listed authors.
+    assert _query(
+        warehouse,
+        "select count(*) from paper where title like 'Yet Meta Learning%'",
+    ) == [(1,)]
+
+
+def test_a_failing_check_keeps_the_previous_warehouse(
+    raw_dir: Path, warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    ingest(raw_dir, warehouse)
+    published = warehouse.stat().st_ino
+    sql = tmp_path / "sql"
+    shutil.copytree(ingest_module.sql_dir(), sql)
+    (sql / "checks" / "no_paper_mentions_graphs.sql").write_text(
+        "-- no_paper_mentions_graphs: a paper whose title mentions graphs\n"
+        "select paper_id, title from paper where title ilike '%graph%'\n"
+    )
+    monkeypatch.setattr(ingest_module, "sql_dir", lambda: sql)
+    (raw_dir / "2026-11-25" / "000_615cb040fee88da4.txt").touch()
+    with pytest.raises(CheckFailed, match="no_paper_mentions_graphs"):
+        ingest(raw_dir, warehouse)
+    assert warehouse.stat().st_ino == published
+    assert _query(warehouse, "select count(*) from paper") == [(22,)]
+
+
+def test_a_reader_holding_the_warehouse_open_never_blocks_a_load(raw_dir: Path, warehouse: Path):
+    ingest(raw_dir, warehouse)
+    reader = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        (raw_dir / "2026-11-25" / "more.txt").write_text(
+            "Someone Else\n\nh-index1\n1papers\n\nCVJan 3, 2021\nAnother Paper\n\nSomeone Else\n",
+            encoding="utf-8",
+        )
+        summary = ingest(raw_dir, warehouse)
+        assert summary.published
+        assert reader.execute("select count(*) from paper").fetchall() == [(22,)]
+    finally:
+        reader.close()
+    assert _query(warehouse, "select count(*) from paper") == [(23,)]
+
+
+def test_process_pool_reading_gives_the_same_tables_as_threads(raw_dir: Path, tmp_path: Path):
+    for index in range(4):
+        folder = raw_dir / f"2026-11-2{index}"
+        folder.mkdir(exist_ok=True)
+        text = SAMPLE.read_text(encoding="utf-8").replace("Yaxin Li\n", f"Person {index}\n", 1)
+        (folder / f"p{index}.txt").write_text(text, encoding="utf-8")
+    ingest(raw_dir, tmp_path / "a.duckdb", workers=1)
+    ingest(raw_dir, tmp_path / "b.duckdb", workers=2, batch_files=2)
+    one, two = read_tables(tmp_path / "a.duckdb"), read_tables(tmp_path / "b.duckdb")
+    for name in one:
+        assert_frame_equal(one[name], two[name])
+    ledger = ingest_ledger(tmp_path / "b.duckdb")
+    assert ledger["status"].to_list().count("loaded") == 5
+    assert isinstance(ledger, pl.DataFrame)

@@ -9,12 +9,14 @@ published file is always a complete build and incremental runs equal a rebuild f
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -23,11 +25,18 @@ import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.utilities.annotations import unmapped
 
 from flows import models
 from flows.cache import State
-from flows.formats.frames import to_frames
-from flows.landing import RawFile, capture_times, discover, read_raw_file
+from flows.landing import (
+    FileRow,
+    RawFile,
+    capture_times,
+    discover,
+    read_batch_into_cache,
+)
 from flows.normalise import normalise
 from flows.warehouse import (
     connect_build,
@@ -93,17 +102,6 @@ class RunSummary:
         return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class FileRow:
-    """One file's outcome of the read stage (small: this is what crosses process bounds)."""
-
-    path: str
-    size_bytes: int
-    mtime_ns: int
-    sha256: str | None
-    skip_reason: str | None
-
-
 @task(cache_policy=NO_CACHE)
 def discover_files(raw_dir: Path) -> list[RawFile]:
     """List every file under the raw folder with its size and modification time."""
@@ -149,31 +147,40 @@ def read_batch(
     raw_dir: Path, batch: list[RawFile], known: frozenset[str], state_root: Path
 ) -> list[FileRow]:
     """Hash a batch of files and parse the contents not parsed before into the cache."""
-    state = State(state_root)
-    results = [read_raw_file(raw_dir, raw, known) for raw in batch]
-    new: dict[str, Any] = {}
-    for result in results:
-        if result.parsed is not None and result.sha256 and result.sha256 not in new:
-            new[result.sha256] = result.parsed
-    if new:
-        state.write_batch(to_frames(new.items()))
-    return [
-        FileRow(
-            r.path,
-            r.size_bytes,
-            r.mtime_ns,
-            r.sha256 or None,
-            r.parsed.reason if not r.sha256 and r.parsed is not None else None,  # type: ignore[union-attr]
-        )
-        for r in results
-    ]
+    return read_batch_into_cache(raw_dir, batch, known, state_root)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=_is_io_error)
+def read_batches_in_processes(
+    raw_dir: Path,
+    batches: list[list[RawFile]],
+    known: frozenset[str],
+    state_root: Path,
+    workers: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[FileRow]:
+    """Read batches across cores in a process pool (forkserver: workers start once, light)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["flows.landing", "flows.cache", "flows.formats.frames"])
+    total = sum(len(batch) for batch in batches)
+    rows: list[FileRow] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [
+            pool.submit(read_batch_into_cache, raw_dir, batch, known, state_root)
+            for batch in batches
+        ]
+        for future in as_completed(futures):
+            rows.extend(future.result())
+            if progress:
+                progress(len(rows), total)
+    return sorted(rows, key=lambda row: row.path)
 
 
 @task(cache_policy=NO_CACHE)
 def build_ledger(rows: list[FileRow], state_root: Path) -> pl.DataFrame:
     """One row per raw file: loaded, duplicate (same bytes as a loaded file) or quarantined."""
     files = pl.DataFrame(
-        [r.__dict__ for r in rows],
+        [asdict(r) for r in rows],
         schema={
             "path": pl.String,
             "size_bytes": pl.Int64,
@@ -319,6 +326,7 @@ def ingest(
     warehouse: Path = Path("data/warehouse/scholar.duckdb"),
     rebuild: bool = False,
     batch_files: int = DEFAULT_BATCH_FILES,
+    workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
     """Find new or changed dumps, parse, normalise, load, build models, check, publish."""
@@ -336,7 +344,9 @@ def ingest(
             parsed = state.parsed_sha256()
             unchanged, to_read = plan_reads(files, state.read_manifest(), parsed)
         with _timed(summary, "read"):
-            rows = unchanged + _read(raw_dir, to_read, parsed, state, batch_files, progress)
+            rows = unchanged + _read(
+                raw_dir, to_read, parsed, state, batch_files, workers, progress
+            )
         summary.n_files_read = len(to_read)
         summary.n_files_parsed = len(state.parsed_sha256() - parsed)
         fingerprints = (code_fingerprint(), input_fingerprint(rows))
@@ -376,7 +386,7 @@ def ingest(
             summary.rows = _counts(build)
             publish_build(build, warehouse)
             state.write_manifest(
-                pl.DataFrame([r.__dict__ for r in rows]).select(
+                pl.DataFrame([asdict(r) for r in rows]).select(
                     "path", "size_bytes", "mtime_ns", "sha256"
                 )
                 if rows
@@ -395,23 +405,29 @@ def _read(
     parsed: frozenset[str],
     state: State,
     batch_files: int,
+    workers: int,
     progress: Callable[[int, int], None] | None,
 ) -> list[FileRow]:
+    """Read in batches: on the flow's Dask cluster, in a local process pool, or here."""
     batches = _batches(to_read, batch_files)
-    if not batches:
-        return []
-    if len(batches) == 1:
-        # One batch: run it here rather than start workers for it.
-        rows = read_batch(raw_dir, batches[0], parsed, state.root)
-        if progress:
-            progress(len(rows), len(to_read))
-        return rows
-    futures = read_batch.map(raw_dir, batches, [parsed] * len(batches), state.root)
-    rows = []
-    for future in futures:
-        rows.extend(future.result())
-        if progress:
-            progress(len(rows), len(to_read))
+    rows: list[FileRow] = []
+    context = FlowRunContext.get()
+    on_dask = context is not None and type(context.task_runner).__name__ == "DaskTaskRunner"
+    if on_dask and len(batches) > 1:
+        futures = read_batch.map(raw_dir, batches, unmapped(parsed), unmapped(state.root))
+        for future in futures:
+            rows.extend(future.result())
+            if progress:
+                progress(len(rows), len(to_read))
+    elif workers > 1 and len(batches) > 1:
+        rows = read_batches_in_processes(
+            raw_dir, batches, parsed, state.root, min(workers, len(batches)), progress
+        )
+    else:
+        for batch in batches:
+            rows.extend(read_batch(raw_dir, batch, parsed, state.root))
+            if progress:
+                progress(len(rows), len(to_read))
     return rows
 
 

@@ -44,6 +44,46 @@ class ReadResult:
     parsed: ParsedFile | Quarantine | None  # None: content already parsed in an earlier run
 
 
+@dataclass(frozen=True, slots=True)
+class FileRow:
+    """One file's outcome of the read stage (small: this is what crosses process bounds)."""
+
+    path: str
+    size_bytes: int
+    mtime_ns: int
+    sha256: str | None
+    skip_reason: str | None
+
+
+def read_batch_into_cache(
+    raw_dir: Path, batch: list[RawFile], known: frozenset[str], state_root: Path
+) -> list[FileRow]:
+    """Hash a batch of files and parse the contents not parsed before into the cache.
+
+    Plain Python (no Prefect), so process-pool and Dask workers run it without start-up cost.
+    """
+    from flows.cache import State
+    from flows.formats.frames import to_frames
+
+    results = [read_raw_file(raw_dir, raw, known) for raw in batch]
+    new: dict[str, ParsedFile | Quarantine] = {}
+    for result in results:
+        if result.parsed is not None and result.sha256 and result.sha256 not in new:
+            new[result.sha256] = result.parsed
+    if new:
+        State(state_root).write_batch(to_frames(new.items()))
+    return [
+        FileRow(
+            r.path,
+            r.size_bytes,
+            r.mtime_ns,
+            r.sha256 or None,
+            r.parsed.reason if not r.sha256 and isinstance(r.parsed, Quarantine) else None,
+        )
+        for r in results
+    ]
+
+
 def discover(raw_dir: Path) -> list[RawFile]:
     """Every file under raw_dir, sorted by path; links and escapes are marked, not followed."""
     root = raw_dir.resolve()

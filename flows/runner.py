@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+    get_current_settings,
+    temporary_settings,
+)
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.ingest import RunSummary, ingest
 
@@ -24,9 +31,9 @@ def task_runner(
         return DaskTaskRunner(
             cluster_kwargs={"n_workers": dask_local, "threads_per_worker": 1, "processes": True}
         )
-    if workers <= 1:
-        return ThreadPoolTaskRunner(max_workers=1)
-    return ProcessPoolTaskRunner(max_workers=workers)
+    # Local reading across cores uses a process pool inside the read task (see
+    # flows.ingest.read_batches_in_processes); the flow's own tasks run on threads.
+    return ThreadPoolTaskRunner(max_workers=max(1, workers))
 
 
 def run_ingest(
@@ -47,6 +54,7 @@ def run_ingest(
     # would only spend a second at exit waiting for the heartbeat thread.
     with (
         _progress(show_progress) as progress,
+        _shared_api(needed=not isinstance(runner, ThreadPoolTaskRunner)),
         temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
     ):
         return flow(
@@ -54,8 +62,35 @@ def run_ingest(
             warehouse=warehouse,
             rebuild=rebuild,
             batch_files=batch_files,
+            workers=workers,
             progress=progress,
         )
+
+
+@contextmanager
+def _shared_api(needed: bool) -> Iterator[None]:
+    """Give worker processes this process's temporary API instead of one each.
+
+    Without a configured API every process starts its own temporary server (seconds each);
+    worker processes inherit PREFECT_API_URL and report to the one started here.
+    """
+    if not needed or get_current_settings().api.url:
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start()
+    previous = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield
+    finally:
+        if previous is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = previous
 
 
 class _progress:

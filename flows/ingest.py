@@ -29,7 +29,7 @@ from prefect.context import FlowRunContext
 from prefect.utilities.annotations import unmapped
 
 from flows import models
-from flows.cache import State
+from flows.cache import MANIFEST_SCHEMA, State
 from flows.landing import (
     FileRow,
     RawFile,
@@ -248,7 +248,7 @@ def normalise_tables(ledger: pl.DataFrame, state_root: Path) -> dict[str, pl.Dat
 @task(cache_policy=NO_CACHE)
 def load_tables(build: Path, tables: dict[str, pl.DataFrame], info: pl.DataFrame) -> None:
     """Create the core tables in the new build file, documented."""
-    con = connect_build(build)
+    con = connect_build(build, new=True)
     try:
         con.begin()
         for name, frame in tables.items():
@@ -262,9 +262,7 @@ def load_tables(build: Path, tables: dict[str, pl.DataFrame], info: pl.DataFrame
 @task(cache_policy=NO_CACHE, task_run_name="model-{model.name}")
 def build_model(build: Path, model: models.Model) -> float:
     """Run one SQL model into the build file."""
-    import duckdb
-
-    with duckdb.connect(str(build)) as con:
+    with connect_build(build) as con:
         con.begin()
         seconds = models.run_model(con, model).seconds
         con.commit()
@@ -274,9 +272,7 @@ def build_model(build: Path, model: models.Model) -> float:
 @task(cache_policy=NO_CACHE)
 def run_checks(build: Path) -> list[models.CheckResult]:
     """Run every data check; each returns its violating rows."""
-    import duckdb
-
-    with duckdb.connect(str(build)) as con:
+    with connect_build(build) as con:
         return models.run_checks(con, models.discover_checks(sql_dir()))
 
 
@@ -351,6 +347,10 @@ def ingest(
         summary.n_files_parsed = len(state.parsed_sha256() - parsed)
         fingerprints = (code_fingerprint(), input_fingerprint(rows))
         if not rebuild and warehouse.exists() and _published_fingerprints(state) == fingerprints:
+            # The published build is of these very files: remember their sizes and times
+            # (a run killed after publishing, or a killed --rebuild, left no manifest of them).
+            if to_read:
+                state.write_manifest(_manifest(rows))
             summary.changed = False
             summary.published = True
             summary.files = _published_file_counts(warehouse)
@@ -385,13 +385,7 @@ def ingest(
         with _timed(summary, "publish"):
             summary.rows = _counts(build)
             publish_build(build, warehouse)
-            state.write_manifest(
-                pl.DataFrame([asdict(r) for r in rows]).select(
-                    "path", "size_bytes", "mtime_ns", "sha256"
-                )
-                if rows
-                else pl.DataFrame(schema={"path": pl.String})
-            )
+            state.write_manifest(_manifest(rows))
             _write_published_fingerprints(state, fingerprints)
             state.drop_unused_batches(ledger["sha256"].drop_nulls())
         summary.published = True
@@ -431,6 +425,11 @@ def _read(
     return rows
 
 
+def _manifest(rows: list[FileRow]) -> pl.DataFrame:
+    columns = {name: [getattr(row, name) for row in rows] for name in MANIFEST_SCHEMA}
+    return pl.DataFrame(columns, schema=MANIFEST_SCHEMA)
+
+
 def _summarise_files(
     summary: RunSummary, ledger: pl.DataFrame, tables: dict[str, pl.DataFrame]
 ) -> None:
@@ -461,9 +460,7 @@ def _check_disk(state: State, warehouse: Path) -> None:
 
 
 def _counts(build: Path) -> dict[str, int]:
-    import duckdb
-
-    with duckdb.connect(str(build), read_only=True) as con:
+    with connect_build(build) as con:
         return table_counts(con)
 
 

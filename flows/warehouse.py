@@ -223,12 +223,16 @@ def document(
         )
 
 
-def connect_build(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-write connection to a new build file (removed first if a stale one exists)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)
-    Path(f"{path}.wal").unlink(missing_ok=True)
-    return duckdb.connect(str(path), config={"autoinstall_known_extensions": False})
+_BUILD_CONFIG: Final = {"autoinstall_known_extensions": False, "enable_progress_bar": False}
+
+
+def connect_build(path: Path, *, new: bool = False) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to a build file; `new` removes a stale one first."""
+    if new:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        Path(f"{path}.wal").unlink(missing_ok=True)
+    return duckdb.connect(str(path), config=dict(_BUILD_CONFIG))
 
 
 def publish(build: Path, target: Path) -> None:
@@ -267,6 +271,7 @@ def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
             "allow_community_extensions": False,
+            "enable_progress_bar": False,
             "lock_configuration": True,
         },
     )

@@ -1,0 +1,355 @@
+"""Runs the SQL models in `sql/` in dependency order and runs the data checks in `sql/checks/`.
+
+A model is one `.sql` file holding one query; its file stem is the table it builds in the main
+schema and its folder is its layer (`intermediate`, `marts`, ...). Dependencies are read from
+the SQL itself: every table a query reads that is another model's stem. Documentation lives at
+the top of each file, and a model cannot be built without it:
+
+    -- author_metrics: one row per author.
+    -- author_id: the author's stable key.
+    -- h_index: largest h such that h of the author's papers have >= h citations;
+    --     null when no citation count is known.
+
+The first line names the table and states its grain (the table comment); each following line
+`-- <column>: <text>` documents one output column; a line indented further after `--`
+continues the previous text. The header ends at the first line that is not a `--` comment.
+
+A check is one `.sql` file in `checks/` whose query returns the violating rows; an empty
+result is a pass. Its first line `-- <check name>: <rule>` says what it checks.
+
+No Prefect here: the flow wraps these calls in tasks.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.scope import traverse_scope
+
+CHECKS_DIR: Final = "checks"
+IDENTIFIER: Final = re.compile(r"[a-z_][a-z0-9_]*")
+HEADER_ENTRY: Final = re.compile(r"^--\s?([a-z_][a-z0-9_]*)\s*:\s*(.*?)\s*$")
+HEADER_CONTINUATION: Final = re.compile(r"^--\s{2,}(\S.*?)\s*$")
+MAIN_SCHEMAS: Final = frozenset({"", "main"})
+
+
+class ModelDefinitionError(ValueError):
+    """The files under `sql/` do not form a valid set of models or checks."""
+
+
+class ModelError(RuntimeError):
+    """A model failed to build; carries the model's name and the database's message."""
+
+    def __init__(self, model_name: str, message: str) -> None:
+        super().__init__(f"model {model_name!r} failed: {message}")
+        self.model_name = model_name
+        self.message = message
+
+
+class CheckError(RuntimeError):
+    """A check's query itself failed (not the same as a check that finds violations)."""
+
+    def __init__(self, check_name: str, message: str) -> None:
+        super().__init__(f"check {check_name!r} could not run: {message}")
+        self.check_name = check_name
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Model:
+    """One SQL model: the table `name` built from the query `sql`."""
+
+    name: str
+    path: Path
+    sql: str
+    depends_on: tuple[str, ...]
+    layer: str
+    table_comment: str
+    column_comments: dict[str, str] = field(hash=False)
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """What building one model produced."""
+
+    name: str
+    n_rows: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Check:
+    """One data check: a query returning the rows that break the rule in `description`."""
+
+    name: str
+    path: Path
+    sql: str
+    description: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: how many rows break it and the first few of them."""
+
+    name: str
+    n_violations: int
+    sample: list[dict[str, Any]]
+    seconds: float
+
+    @property
+    def passed(self) -> bool:
+        return self.n_violations == 0
+
+    def describe(self) -> str:
+        """One readable paragraph: the check's name, its count and its sample rows."""
+        if self.passed:
+            return f"check {self.name}: pass"
+        lines = [f"check {self.name}: {self.n_violations} violating row(s), for example:"]
+        lines += [f"  {row}" for row in self.sample]
+        return "\n".join(lines)
+
+
+def discover_models(sql_dir: Path) -> list[Model]:
+    """Every model under `sql_dir` (checks excluded), in dependency order, ties by name."""
+    _require_directory(sql_dir)
+    files = [
+        path
+        for path in sorted(sql_dir.rglob("*.sql"))
+        if path.relative_to(sql_dir).parts[0] != CHECKS_DIR
+    ]
+    by_name: dict[str, Path] = {}
+    for path in files:
+        name = _validated_name(path)
+        if name in by_name:
+            raise ModelDefinitionError(f"duplicate model name {name!r}: {by_name[name]} and {path}")
+        by_name[name] = path
+
+    models: dict[str, Model] = {}
+    for name, path in by_name.items():
+        sql = path.read_text(encoding="utf-8")
+        table_comment, column_comments = _parse_header(sql, name, path)
+        referenced = _referenced_tables(sql, path)
+        models[name] = Model(
+            name=name,
+            path=path,
+            sql=sql,
+            depends_on=tuple(sorted(referenced & by_name.keys())),
+            layer=path.parent.relative_to(sql_dir).as_posix().removeprefix("."),
+            table_comment=table_comment,
+            column_comments=column_comments,
+        )
+    return [models[name] for name in _topological_order(models)]
+
+
+def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:
+    """Build one model as a table in the main schema and attach its comments."""
+    name = _checked_identifier(model.name)
+    query = _strip_statement(model.sql)
+    started = time.perf_counter()
+    try:
+        columns = con.sql(query).columns
+    except duckdb.Error as error:
+        raise ModelError(model.name, str(error)) from error
+    _require_documented(model, columns)
+    try:
+        con.execute(f"create or replace table {name} as\n{query}\n")
+        con.execute(f"comment on table {name} is {quote_literal(model.table_comment)}")
+        for column in columns:
+            comment = quote_literal(model.column_comments[column])
+            con.execute(f"comment on column {name}.{_checked_identifier(column)} is {comment}")
+        # fetchall, not fetchone: DuckDB 2 keeps a half-read result open on the connection
+        ((n_rows,),) = con.table(name).count("*").fetchall()
+    except duckdb.Error as error:
+        raise ModelError(model.name, str(error)) from error
+    return ModelResult(name=model.name, n_rows=int(n_rows), seconds=time.perf_counter() - started)
+
+
+def run_models(con: duckdb.DuckDBPyConnection, models: Iterable[Model]) -> list[ModelResult]:
+    """Build the given models in the order given (use `discover_models`'s order)."""
+    return [run_model(con, model) for model in models]
+
+
+def discover_checks(sql_dir: Path) -> list[Check]:
+    """Every check in `sql_dir/checks/`, by name."""
+    _require_directory(sql_dir)
+    checks = []
+    for path in sorted((sql_dir / CHECKS_DIR).glob("*.sql")):
+        name = _validated_name(path)
+        sql = path.read_text(encoding="utf-8")
+        description, _ = _parse_header(sql, name, path)
+        checks.append(Check(name=name, path=path, sql=sql, description=description))
+    return checks
+
+
+def run_check(con: duckdb.DuckDBPyConnection, check: Check, limit: int = 5) -> CheckResult:
+    """Run one check: count its violating rows and keep the first `limit` of them."""
+    query = _strip_statement(check.sql)
+    started = time.perf_counter()
+    try:
+        violations = con.sql(query)
+        ((n_violations,),) = violations.count("*").fetchall()
+        sample: list[dict[str, Any]] = []
+        if n_violations:
+            sample = [
+                dict(zip(violations.columns, values, strict=True))
+                for values in violations.limit(limit).fetchall()
+            ]
+    except duckdb.Error as error:
+        raise CheckError(check.name, str(error)) from error
+    return CheckResult(
+        name=check.name,
+        n_violations=n_violations,
+        sample=sample,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, checks: Iterable[Check]) -> list[CheckResult]:
+    """Run every check; violations are in the results (a check that cannot run raises)."""
+    return [run_check(con, check) for check in checks]
+
+
+def quote_literal(text: str) -> str:
+    """A SQL string literal for our own documentation texts (COMMENT ON takes no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _validated_name(path: Path) -> str:
+    name = path.stem
+    if not IDENTIFIER.fullmatch(name):
+        raise ModelDefinitionError(
+            f"{path}: file stem {name!r} is not a table name (lower-case letters, digits, _)"
+        )
+    return name
+
+
+def _require_directory(sql_dir: Path) -> None:
+    if not sql_dir.is_dir():
+        raise ModelDefinitionError(f"{sql_dir} is not a directory of SQL models")
+
+
+def _checked_identifier(name: str) -> str:
+    if not IDENTIFIER.fullmatch(name):
+        raise ModelDefinitionError(f"{name!r} is not a plain lower-case identifier")
+    return name
+
+
+def _strip_statement(sql: str) -> str:
+    query = sql.strip()
+    while query.endswith(";"):
+        query = query[:-1].rstrip()
+    return query
+
+
+def _parse_header(sql: str, name: str, path: Path) -> tuple[str, dict[str, str]]:
+    """The leading `--` lines: the table line, then one entry per column."""
+    entries: list[list[str]] = []
+    for line_no, raw in enumerate(sql.splitlines(), start=1):
+        line = raw.rstrip()
+        if not line.startswith("--"):
+            break
+        if entries and (continued := HEADER_CONTINUATION.match(line)):
+            entries[-1][1] = f"{entries[-1][1]} {continued.group(1)}".strip()
+        elif entry := HEADER_ENTRY.match(line):
+            entries.append([entry.group(1), entry.group(2)])
+        elif line.strip("- "):
+            raise ModelDefinitionError(
+                f"{path}:{line_no}: expected '-- <name>: <text>' in the header, got {line!r}"
+            )
+    if not entries or entries[0][0] != name:
+        raise ModelDefinitionError(
+            f"{path}:1: the file must start with '-- {name}: <what one row is>'"
+        )
+    title, *columns = entries
+    if not title[1]:
+        raise ModelDefinitionError(f"{path}:1: the header line for {name!r} has no text")
+    comments: dict[str, str] = {}
+    for column, text in columns:
+        if column in comments:
+            raise ModelDefinitionError(f"{path}: column {column!r} is documented twice")
+        if not text:
+            raise ModelDefinitionError(f"{path}: column {column!r} has an empty description")
+        comments[column] = text
+    return title[1], comments
+
+
+def _referenced_tables(sql: str, path: Path) -> set[str]:
+    """Main-schema tables the query reads, CTE references excluded (scope-aware)."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+    except SqlglotError as error:
+        raise ModelDefinitionError(f"{path}: cannot parse the SQL: {error}") from error
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise ModelDefinitionError(f"{path}: a model must be exactly one query (select/with)")
+    names: set[str] = set()
+    for scope in traverse_scope(statements[0]):
+        for table in scope.tables:
+            if not isinstance(table.this, exp.Identifier) or table.db not in MAIN_SCHEMAS:
+                continue
+            if isinstance(scope.sources.get(table.alias_or_name), exp.Table):
+                names.add(table.name)
+    return names
+
+
+def _topological_order(models: Mapping[str, Model]) -> list[str]:
+    """Kahn's algorithm with a heap, so ties always resolve by name."""
+    waiting = {name: set(model.depends_on) for name, model in models.items()}
+    dependents: dict[str, list[str]] = {name: [] for name in models}
+    for name, model in models.items():
+        for dependency in model.depends_on:
+            dependents[dependency].append(name)
+    ready = [name for name, deps in waiting.items() if not deps]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        name = heapq.heappop(ready)
+        order.append(name)
+        for dependent in dependents[name]:
+            waiting[dependent].discard(name)
+            if not waiting[dependent]:
+                heapq.heappush(ready, dependent)
+    if len(order) < len(models):
+        cycle = _find_cycle({name: sorted(deps) for name, deps in waiting.items() if deps})
+        raise ModelDefinitionError(
+            "dependency cycle between models (each reads the next): " + " -> ".join(cycle)
+        )
+    return order
+
+
+def _find_cycle(graph: Mapping[str, Sequence[str]]) -> list[str]:
+    """One cycle among the models left unordered, as a closed path (first == last)."""
+    start = min(graph)
+    path = [start]
+    seen = {start: 0}
+    while True:
+        following = next(dep for dep in graph[path[-1]] if dep in graph)
+        if following in seen:
+            return [*path[seen[following] :], following]
+        seen[following] = len(path)
+        path.append(following)
+
+
+def _require_documented(model: Model, columns: Sequence[str]) -> None:
+    undocumented = [column for column in columns if column not in model.column_comments]
+    stale = sorted(set(model.column_comments) - set(columns))
+    problems = []
+    if undocumented:
+        problems.append("undocumented column(s): " + ", ".join(undocumented))
+    if stale:
+        problems.append("documented column(s) the query does not return: " + ", ".join(stale))
+    if problems:
+        raise ModelDefinitionError(
+            f"model {model.name!r} ({model.path}): "
+            + "; ".join(problems)
+            + " (document each as '-- <column>: <text>' at the top of the file)"
+        )

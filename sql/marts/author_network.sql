@@ -1,0 +1,69 @@
+-- author_network: one row per author: their place in the coauthor graph (coauthor_edge).
+-- author_id: the author's stable key.
+-- degree: distinct coauthors (edges of the author in coauthor_edge); 0 when isolated.
+-- weighted_degree: sum of the weights of the author's edges; 0 when isolated.
+-- component_id: the smallest author_id in the author's connected component
+--   (an isolated author is their own component).
+-- component_size: number of authors in that component.
+with recursive
+authors as (select author_id from author),
+edges as (select author_id_a, author_id_b, weight from coauthor_edge),
+-- labels propagate as integers (joins on them are much cheaper than on text); numbers follow
+-- author_id order, so the smallest number of a component is its smallest author_id
+author_numbers as (
+    select author_id, row_number() over (order by author_id) as author_number
+    from authors
+),
+numbered_edges as materialized (
+    select number_a.author_number as number_a, number_b.author_number as number_b
+    from edges
+    join author_numbers as number_a on number_a.author_id = edges.author_id_a
+    join author_numbers as number_b on number_b.author_id = edges.author_id_b
+),
+arcs as materialized (
+    select number_a as source_number, number_b as target_number from numbered_edges
+    union all
+    select number_b as source_number, number_a as target_number from numbered_edges
+),
+degrees as (
+    select author_id, count(*) as degree, sum(weight) as weighted_degree
+    from (
+        select author_id_a as author_id, weight from edges
+        union all
+        select author_id_b as author_id, weight from edges
+    )
+    group by author_id
+),
+-- min-label propagation: each round, the authors whose label changed in the previous round
+-- offer it to their neighbours, and a neighbour takes the smallest offer if it is lower than
+-- its current label (`recurring.labels`); it ends when no label changes
+labels (author_number, component_number) using key (author_number) as (
+    select author_number, author_number as component_number from author_numbers
+    union
+    select offers.author_number, offers.component_number
+    from (
+        select arcs.target_number as author_number, min(labels.component_number) as component_number
+        from labels
+        join arcs on arcs.source_number = labels.author_number
+        group by arcs.target_number
+    ) as offers
+    join recurring.labels as current_label on current_label.author_number = offers.author_number
+    where offers.component_number < current_label.component_number
+),
+components as (
+    select
+        author_number,
+        component_number,
+        count(*) over (partition by component_number) as component_size
+    from labels
+)
+select
+    members.author_id,
+    coalesce(degrees.degree, 0) as degree,
+    coalesce(degrees.weighted_degree, 0)::double as weighted_degree,
+    roots.author_id as component_id,
+    components.component_size
+from components
+join author_numbers as members on members.author_number = components.author_number
+join author_numbers as roots on roots.author_number = components.component_number
+left join degrees on degrees.author_id = members.author_id

@@ -1,0 +1,116 @@
+"""coauthor_edge and author_network: the coauthor graph and its connected components."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def add_paper(warehouse, paper_id, authors, year=None, truncated=None, inferred=()):
+    warehouse.insert(
+        "paper",
+        [{"paper_id": paper_id, "published_year": year, "is_author_list_truncated": truncated}],
+    )
+    warehouse.insert(
+        "authorship",
+        [
+            {
+                "paper_id": paper_id,
+                "author_id": a,
+                "author_position": i + 1,
+                "is_inferred": a in inferred,
+            }
+            for i, a in enumerate(authors)
+        ],
+    )
+
+
+def edges(warehouse, columns="author_id_a, author_id_b, n_papers"):
+    warehouse.build("coauthor_edge")
+    return warehouse.rows(f"select {columns} from coauthor_edge order by 1, 2")
+
+
+def test_one_row_per_unordered_pair_with_the_smaller_id_first(warehouse):
+    add_paper(warehouse, "p1", ["c", "a", "b"])
+    add_paper(warehouse, "p2", ["b", "a"])
+    add_paper(warehouse, "p3", ["d"])
+    assert edges(warehouse) == [("a", "b", 2), ("a", "c", 1), ("b", "c", 1)]
+
+
+def test_a_repeated_authorship_row_does_not_double_count(warehouse):
+    add_paper(warehouse, "p1", ["a", "b", "b"])
+    assert edges(warehouse, "author_id_a, author_id_b, n_papers, weight") == [("a", "b", 1, 1.0)]
+
+
+def test_first_and_last_year_ignore_papers_without_a_year(warehouse):
+    add_paper(warehouse, "p1", ["a", "b"], year=2019)
+    add_paper(warehouse, "p2", ["a", "b"], year=2012)
+    add_paper(warehouse, "p3", ["a", "b"], year=None)
+    assert edges(warehouse, "author_id_a, author_id_b, n_papers, first_year, last_year") == [
+        ("a", "b", 3, 2012, 2019)
+    ]
+
+
+def test_weight_sums_one_over_known_author_count_minus_one_inferred_included(warehouse):
+    add_paper(warehouse, "p1", ["a", "b"])  # 1
+    add_paper(warehouse, "p2", ["a", "b", "c"], inferred=("a",))  # 1/2
+    add_paper(warehouse, "p3", ["a", "b", "c", "d", "e"])  # 1/4
+    rows = edges(warehouse, "author_id_a, author_id_b, weight")
+    assert rows[0] == ("a", "b", pytest.approx(1.75))
+    assert dict(((a, b), w) for a, b, w in rows)[("c", "d")] == pytest.approx(0.25)
+
+
+def test_weight_is_flagged_as_upper_bound_when_a_joint_paper_list_is_truncated(warehouse):
+    add_paper(warehouse, "p1", ["a", "b"], truncated=False)
+    add_paper(warehouse, "p2", ["a", "b", "c"], truncated=True)
+    add_paper(warehouse, "p3", ["a", "d"], truncated=None)
+    assert edges(warehouse, "author_id_a, author_id_b, is_weight_upper_bound") == [
+        ("a", "b", True),
+        ("a", "c", True),
+        ("a", "d", False),
+        ("b", "c", True),
+    ]
+
+
+def network(warehouse):
+    warehouse.build("author_network")
+    return warehouse.rows(
+        "select author_id, degree, weighted_degree, component_id, component_size "
+        "from author_network order by author_id"
+    )
+
+
+def test_isolated_author_is_a_component_of_size_one(warehouse):
+    warehouse.insert("author", [{"author_id": "solo"}, {"author_id": "alone_on_paper"}])
+    add_paper(warehouse, "p1", ["alone_on_paper"])
+    assert network(warehouse) == [
+        ("alone_on_paper", 0, 0.0, "alone_on_paper", 1),
+        ("solo", 0, 0.0, "solo", 1),
+    ]
+
+
+def test_component_id_is_the_smallest_author_id_of_the_component(warehouse):
+    # a chain e - d - c - b plus a separate pair z - y; the chain's smallest id is b
+    warehouse.insert("author", [{"author_id": x} for x in "bcdeyz"])
+    add_paper(warehouse, "p1", ["e", "d"])
+    add_paper(warehouse, "p2", ["d", "c"])
+    add_paper(warehouse, "p3", ["c", "b"])
+    add_paper(warehouse, "p4", ["z", "y"])
+    assert [(r[0], r[3], r[4]) for r in network(warehouse)] == [
+        ("b", "b", 4),
+        ("c", "b", 4),
+        ("d", "b", 4),
+        ("e", "b", 4),
+        ("y", "y", 2),
+        ("z", "y", 2),
+    ]
+
+
+def test_degree_counts_coauthors_and_weighted_degree_sums_edge_weights(warehouse):
+    warehouse.insert("author", [{"author_id": x} for x in "abc"])
+    add_paper(warehouse, "p1", ["a", "b", "c"])
+    add_paper(warehouse, "p2", ["a", "b"])
+    assert [(r[0], r[1], r[2]) for r in network(warehouse)] == [
+        ("a", 2, 2.0),  # a-b: 1/2 + 1, a-c: 1/2
+        ("b", 2, 2.0),
+        ("c", 2, 1.0),
+    ]

@@ -1,0 +1,252 @@
+"""flows.models: discovering models and checks, ordering them, building and documenting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.models import (
+    Check,
+    CheckError,
+    Model,
+    ModelDefinitionError,
+    ModelError,
+    discover_checks,
+    discover_models,
+    quote_literal,
+    run_check,
+    run_checks,
+    run_model,
+)
+
+
+def write(root: Path, relative: str, text: str) -> Path:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def model_file(name: str, query: str, columns: dict[str, str] | None = None) -> str:
+    header = [f"-- {name}: one row per thing."]
+    header += [f"-- {column}: {text}" for column, text in (columns or {"x": "a value"}).items()]
+    return "\n".join([*header, query, ""])
+
+
+@pytest.fixture
+def con():
+    connection = duckdb.connect()
+    connection.execute("create table paper as select 'p1' as paper_id, 3 as n_citations")
+    yield connection
+    connection.close()
+
+
+def test_models_come_in_dependency_order_with_ties_broken_by_name(tmp_path):
+    write(tmp_path, "marts/b_mart.sql", model_file("b_mart", "select x from a_base"))
+    write(tmp_path, "marts/a_mart.sql", model_file("a_mart", "select x from z_base"))
+    write(tmp_path, "intermediate/z_base.sql", model_file("z_base", "select 1 as x"))
+    write(tmp_path, "intermediate/a_base.sql", model_file("a_base", "select 2 as x"))
+    models = discover_models(tmp_path)
+    assert [m.name for m in models] == ["a_base", "b_mart", "z_base", "a_mart"]
+    assert {m.name: m.layer for m in models} == {
+        "a_base": "intermediate",
+        "b_mart": "marts",
+        "z_base": "intermediate",
+        "a_mart": "marts",
+    }
+
+
+def test_dependencies_are_the_models_a_query_reads_not_ctes_or_core_tables(tmp_path):
+    write(tmp_path, "intermediate/base.sql", model_file("base", "select 1 as x"))
+    write(tmp_path, "intermediate/other.sql", model_file("other", "select 1 as x"))
+    write(
+        tmp_path,
+        "marts/top.sql",
+        model_file(
+            "top",
+            "with other as (select 1 as x), base as (select x from main.base)\n"
+            "select base.x from base join paper on true join other using (x)",
+        ),
+    )
+    by_name = {m.name: m for m in discover_models(tmp_path)}
+    assert by_name["top"].depends_on == ("base",)
+    assert by_name["base"].depends_on == ()
+
+
+def test_checks_folder_is_not_a_model_layer(tmp_path):
+    write(tmp_path, "marts/m.sql", model_file("m", "select 1 as x"))
+    write(tmp_path, "checks/m_rule.sql", "-- m_rule: no row.\nselect * from m where false\n")
+    assert [m.name for m in discover_models(tmp_path)] == ["m"]
+    (check,) = discover_checks(tmp_path)
+    assert (check.name, check.description) == ("m_rule", "no row.")
+
+
+def test_a_dependency_cycle_is_an_error_that_names_the_cycle(tmp_path):
+    write(tmp_path, "marts/a.sql", model_file("a", "select x from c"))
+    write(tmp_path, "marts/b.sql", model_file("b", "select x from a"))
+    write(tmp_path, "marts/c.sql", model_file("c", "select x from b"))
+    write(tmp_path, "marts/d.sql", model_file("d", "select 1 as x"))
+    with pytest.raises(
+        ModelDefinitionError,
+        match=r"cycle between models \(each reads the next\): a -> c -> b -> a",
+    ):
+        discover_models(tmp_path)
+
+
+def test_two_files_with_one_stem_are_an_error(tmp_path):
+    write(tmp_path, "intermediate/same.sql", model_file("same", "select 1 as x"))
+    write(tmp_path, "marts/same.sql", model_file("same", "select 1 as x"))
+    with pytest.raises(ModelDefinitionError, match="duplicate model name 'same'"):
+        discover_models(tmp_path)
+
+
+@pytest.mark.parametrize("stem", ["Author", "2fast", "my-model", "drop table x"])
+def test_a_file_stem_that_is_not_a_plain_identifier_is_refused(tmp_path, stem):
+    write(tmp_path, f"marts/{stem}.sql", model_file("x", "select 1 as x"))
+    with pytest.raises(ModelDefinitionError, match="is not a table name"):
+        discover_models(tmp_path)
+
+
+def test_a_model_without_its_header_line_is_refused(tmp_path):
+    write(tmp_path, "marts/m.sql", "-- x: a value\nselect 1 as x\n")
+    with pytest.raises(ModelDefinitionError, match="must start with '-- m: "):
+        discover_models(tmp_path)
+
+
+def test_a_model_must_be_one_query(tmp_path):
+    write(tmp_path, "marts/m.sql", model_file("m", "select 1 as x; select 2 as x"))
+    with pytest.raises(ModelDefinitionError, match="exactly one query"):
+        discover_models(tmp_path)
+    write(tmp_path, "marts/m.sql", model_file("m", "drop table paper"))
+    with pytest.raises(ModelDefinitionError, match="exactly one query"):
+        discover_models(tmp_path)
+
+
+def test_a_missing_sql_directory_is_an_error_not_an_empty_list(tmp_path):
+    with pytest.raises(ModelDefinitionError, match="not a directory"):
+        discover_models(tmp_path / "sqll")
+    with pytest.raises(ModelDefinitionError, match="not a directory"):
+        discover_checks(tmp_path / "sqll")
+
+
+def test_header_continuation_lines_extend_the_previous_text(tmp_path):
+    write(
+        tmp_path,
+        "marts/m.sql",
+        "-- m: one row per\n--   thing.\n-- x: a\n--     value\nselect 1 as x\n",
+    )
+    (model,) = discover_models(tmp_path)
+    assert (model.table_comment, model.column_comments) == ("one row per thing.", {"x": "a value"})
+
+
+def test_run_model_builds_the_table_and_documents_it(tmp_path, con):
+    path = write(
+        tmp_path,
+        "marts/cited.sql",
+        model_file(
+            "cited",
+            "select paper_id, n_citations from paper",
+            {"paper_id": "the paper's key", "n_citations": "citations, 'as reported'"},
+        ),
+    )
+    (model,) = discover_models(tmp_path)
+    result = run_model(con, model)
+    assert (result.name, result.n_rows) == ("cited", 1)
+    assert result.seconds >= 0
+    assert con.execute(
+        "select comment from duckdb_tables() where table_name = 'cited'"
+    ).fetchall() == [("one row per thing.",)]
+    assert con.execute(
+        "select column_name, comment from duckdb_columns() where table_name = 'cited' "
+        "order by column_index"
+    ).fetchall() == [("paper_id", "the paper's key"), ("n_citations", "citations, 'as reported'")]
+    assert model.path == path
+
+
+def test_run_model_replaces_the_previous_build(tmp_path, con):
+    write(tmp_path, "marts/m.sql", model_file("m", "select 1 as x"))
+    (model,) = discover_models(tmp_path)
+    run_model(con, model)
+    assert run_model(con, model).n_rows == 1
+
+
+def test_an_undocumented_column_is_an_error_that_names_it(tmp_path, con):
+    write(tmp_path, "marts/m.sql", model_file("m", "select 1 as x, 2 as y, 3 as z"))
+    (model,) = discover_models(tmp_path)
+    with pytest.raises(ModelDefinitionError, match=r"undocumented column\(s\): y, z"):
+        run_model(con, model)
+    assert con.execute(
+        "select count(*) from duckdb_tables() where table_name = 'm'"
+    ).fetchall() == [(0,)]
+
+
+def test_a_documented_column_the_query_does_not_return_is_an_error(tmp_path, con):
+    write(tmp_path, "marts/m.sql", model_file("m", "select 1 as x", {"x": "a", "gone": "b"}))
+    (model,) = discover_models(tmp_path)
+    with pytest.raises(ModelDefinitionError, match="does not return: gone"):
+        run_model(con, model)
+
+
+def test_a_failing_model_raises_model_error_with_its_name(tmp_path, con):
+    write(tmp_path, "marts/broken.sql", model_file("broken", "select x from no_such_table"))
+    (model,) = discover_models(tmp_path)
+    with pytest.raises(ModelError, match="broken") as raised:
+        run_model(con, model)
+    assert raised.value.model_name == "broken"
+    assert "no_such_table" in raised.value.message
+
+
+def test_a_model_failing_at_run_time_raises_model_error(tmp_path, con):
+    write(tmp_path, "marts/bad_cast.sql", model_file("bad_cast", "select 'abc'::integer as x"))
+    (model,) = discover_models(tmp_path)
+    with pytest.raises(ModelError) as raised:
+        run_model(con, model)
+    assert raised.value.model_name == "bad_cast"
+
+
+def test_run_model_refuses_a_name_that_is_not_an_identifier(con):
+    model = Model(
+        name="x; drop table paper",
+        path=Path("x.sql"),
+        sql="select 1 as x",
+        depends_on=(),
+        layer="marts",
+        table_comment="t",
+        column_comments={"x": "x"},
+    )
+    with pytest.raises(ModelDefinitionError):
+        run_model(con, model)
+
+
+def test_a_failing_check_names_itself_and_shows_its_rows(con):
+    check = Check(
+        name="citations_are_small",
+        path=Path("checks/citations_are_small.sql"),
+        sql="select paper_id, n_citations from paper where n_citations > 1;",
+        description="no paper has more than one citation.",
+    )
+    (result,) = run_checks(con, [check])
+    assert (result.name, result.n_violations, result.passed) == ("citations_are_small", 1, False)
+    assert result.sample == [{"paper_id": "p1", "n_citations": 3}]
+    assert "citations_are_small" in result.describe() and "'p1'" in result.describe()
+
+
+def test_a_passing_check_has_no_rows_and_the_sample_is_limited(con):
+    con.execute("insert into paper select 'p' || range, 0 from range(2, 20)")
+    passing = Check("ok", Path("ok.sql"), "select * from paper where n_citations < 0", "none")
+    failing = Check("many", Path("many.sql"), "select * from paper", "none")
+    assert run_check(con, passing).passed
+    result = run_check(con, failing, limit=3)
+    assert (result.n_violations, len(result.sample)) == (19, 3)
+
+
+def test_a_check_whose_query_fails_raises_check_error(con):
+    check = Check("typo", Path("typo.sql"), "select * from papr", "none")
+    with pytest.raises(CheckError, match="typo"):
+        run_check(con, check)
+
+
+def test_quote_literal_doubles_single_quotes():
+    assert quote_literal("it's 'quoted'") == "'it''s ''quoted'''"

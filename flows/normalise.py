@@ -13,7 +13,11 @@ Identity rules (see README "Identity"):
   the same name key are one person when their paper lists overlap by at least half of the
   smaller list. The id is derived from the group's earliest capture.
 - a listed coauthor resolves to a profile owner with the same name key whose pages share
-  papers with the page that lists them; otherwise to the name-only author of that name key.
+  papers with a page that shows the paper (the owner holding the paper first, then the most
+  shared papers, then the smallest id); otherwise to the name-only author of that name key.
+  The answer is one per (paper, name key), so every page showing a paper names the same people.
+- a content seen at several paths counts once, at its first path; ties in "latest observation
+  first" are broken by file, line and record index, never by the input's row order.
 """
 
 from __future__ import annotations
@@ -28,23 +32,56 @@ from flows.categories import category_table
 OVERLAP_FOR_SAME_PROFILE: Final = 0.5
 _ID_HEX_CHARS: Final = 16
 _MAX_PROPAGATION_ROUNDS: Final = 200
-SOURCE_PRIORITY: Final = {"openalex": 0, "semantic_scholar": 1, "google_scholar": 2, "scholarfeed": 3}
+SOURCE_PRIORITY: Final = {
+    "openalex": 0,
+    "semantic_scholar": 1,
+    "google_scholar": 2,
+    "scholarfeed": 3,
+}
+# The combining diacritical mark blocks: the accents NFKD splits off Latin, Greek and
+# Cyrillic letters. Other marks (kana voicing, Indic vowel signs) are part of their letter.
+_ACCENTS: Final = (
+    r"[\x{0300}-\x{036F}\x{1AB0}-\x{1AFF}\x{1DC0}-\x{1DFF}\x{20D0}-\x{20FF}\x{FE20}-\x{FE2F}]+"
+)
+# Letters with no decomposition that romanised spellings write plainly, and case-folding
+# differences that lower-casing leaves (ß, final sigma).
+_LETTER_FOLDS: Final = {
+    "ß": "ss", "ς": "σ", "ł": "l", "đ": "d", "ð": "d", "ø": "o", "þ": "th", "æ": "ae",
+    "œ": "oe", "ı": "i", "ħ": "h", "ŧ": "t",
+}  # fmt: skip
 
 
 def fold_key(text: pl.Expr) -> pl.Expr:
     """Unicode NFKC, accents folded, case folded, punctuation and spacing collapsed.
 
-    NFC and NFD spellings of one name give one key; so do "Stylesinger" and "StyleSinger".
+    NFC and NFD spellings of one name give one key; so do "Stylesinger" and "StyleSinger",
+    full-width letters, "Yi-Ping Hsu" and "Yi Ping  Hsu", "Weiß" and "Weiss". Accents are
+    folded (the combining diacritical marks); other combining marks are part of their letter
+    (a kana voicing mark, an Indic vowel sign), so they stay and the key keeps its NFC form.
+    A name of punctuation only keeps a non-empty key.
     """
-    return (
-        text.str.normalize("NFKC")
-        .str.normalize("NFKD")
-        .str.replace_all(r"\p{M}+", "")
+    # NFKD of the NFKC form is the NFKD form, so one decomposition serves both.
+    folded = (
+        text.str.normalize("NFKD")
+        .str.replace_all(_ACCENTS, "")
+        .str.normalize("NFC")
         .str.to_lowercase()
-        .str.replace_all("ß", "ss", literal=True)
-        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
+        .str.replace_many(_LETTER_FOLDS)
+        .str.replace_all(r"[^\p{L}\p{M}\p{N}]+", " ")
         .str.strip_chars()
     )
+    return pl.when(folded == "").then(text.str.strip_chars().str.to_lowercase()).otherwise(folded)
+
+
+def with_key(frame: pl.DataFrame, column: str, key: str) -> pl.DataFrame:
+    """Add `key`, the `fold_key` of `column`, folding each distinct value once.
+
+    Names and titles repeat across papers and pages; folding (two Unicode normalisations and
+    regular expressions) costs more than a join on the distinct values.
+    """
+    distinct = frame.select(pl.col(column).unique())
+    keyed = distinct.with_columns(fold_key(pl.col(column)).alias(key))
+    return frame.join(keyed, on=column, how="left", nulls_equal=True, maintain_order="left")
 
 
 def stable_ids(keys: pl.Series, prefix: str) -> pl.Series:
@@ -61,40 +98,55 @@ def stable_ids(keys: pl.Series, prefix: str) -> pl.Series:
 def connected_labels(edges: pl.DataFrame, nodes: pl.Series) -> pl.DataFrame:
     """Label every node with the smallest node of its connected component.
 
-    `edges` has string columns `a` and `b`. Min-label propagation with pointer jumping: the
-    number of rounds grows with the log of the component diameter, not its size.
+    `edges` has string columns `a` and `b`; the answer has `node` and `label`. Nodes are
+    numbered in sorted order, then every round hooks each node, and the root of its tree, to
+    the smallest grandparent among its neighbours and jumps each node to its grandparent
+    (FastSV). Parents only decrease, so it stops at a fixpoint: every component a star whose
+    centre is its smallest node. The rounds grow with the log of the component diameter even on
+    a long chain numbered at random, where plain min-label propagation needs one round per step.
     """
-    labels = (
+    names = (
         pl.concat([nodes.to_frame("node"), edges.select(node="a"), edges.select(node="b")])
+        .drop_nulls()
         .unique()
-        .with_columns(label=pl.col("node"))
+        .sort("node")
+        .with_row_index("id")
     )
-    if edges.is_empty():
-        return labels
+    ids = names.select("node", "id")
     both_ways = pl.concat([edges, edges.select(a="b", b="a")]).unique()
+    arcs = (
+        both_ways.join(ids, left_on="a", right_on="node")
+        .join(ids, left_on="b", right_on="node", suffix="_b")
+        .select(u="id", v="id_b")
+    )
+    parent = names.select(node="id", parent="id")
     for _ in range(_MAX_PROPAGATION_ROUNDS):
-        neighbour_min = (
-            both_ways.join(labels, left_on="b", right_on="node")
-            .group_by("a")
-            .agg(pl.col("label").min().alias("neighbour"))
+        grand = parent.join(parent.select(parent="node", grand="parent"), on="parent", how="left")
+        # Smallest grandparent among each node's neighbours.
+        reach = (
+            arcs.join(grand.select(v="node", grand_v="grand"), on="v")
+            .group_by("u")
+            .agg(reach=pl.col("grand_v").min())
         )
-        updated = (
-            labels.join(neighbour_min, left_on="node", right_on="a", how="left")
-            .with_columns(label=pl.min_horizontal("label", "neighbour"))
-            .drop("neighbour")
+        stepped = grand.join(reach, left_on="node", right_on="u", how="left")
+        # The root of each tree takes the smallest reach of the nodes that hang from it.
+        rooted = (
+            stepped.filter(pl.col("reach").is_not_null())
+            .group_by("parent")
+            .agg(hook=pl.col("reach").min())
         )
-        # Pointer jumping: adopt the label of one's label.
-        updated = (
-            updated.join(updated.select(node="node", jump="label"), left_on="label", right_on="node", how="left")
-            .with_columns(label=pl.min_horizontal("label", "jump"))
-            .drop("jump")
+        updated = stepped.join(rooted, left_on="node", right_on="parent", how="left").select(
+            "node",
+            parent=pl.min_horizontal("parent", "grand", "reach", "hook"),
+            old="parent",
         )
-        changed = updated.join(labels, on="node", suffix="_old").filter(
-            pl.col("label") != pl.col("label_old")
-        )
-        labels = updated
-        if changed.is_empty():
-            return labels
+        parent = updated.select("node", "parent")
+        if (updated["parent"] == updated["old"]).all():
+            return (
+                names.join(parent, left_on="id", right_on="node")
+                .join(names.select(parent="id", label="node"), on="parent")
+                .select("node", "label")
+            )
     raise RuntimeError("connected_labels did not converge")
 
 
@@ -103,7 +155,12 @@ def normalise(frames: dict[str, pl.DataFrame], files: pl.DataFrame) -> dict[str,
 
     `files` has one row per loaded file content: `sha256`, `path`, `captured_at`.
     """
-    files = files.select("sha256", "path", pl.col("captured_at").cast(pl.Datetime("us")))
+    # One row per content: a content seen at several paths counts once, at its first path.
+    files = (
+        files.select("sha256", "path", pl.col("captured_at").cast(pl.Datetime("us")))
+        .sort("path", "captured_at", nulls_last=True)
+        .unique("sha256", keep="first", maintain_order=True)
+    )
     loaded = files["sha256"]
     profiles = _profiles(frames["profile"].filter(pl.col("sha256").is_in(loaded.implode())), files)
     observations = _paper_observations(
@@ -137,20 +194,21 @@ def normalise(frames: dict[str, pl.DataFrame], files: pl.DataFrame) -> dict[str,
         "profile_paper": profile_paper.select(
             "snapshot_id", "author_id", "paper_id", pl.col("line").min().over("snapshot_id", "paper_id")
         ).unique(["snapshot_id", "paper_id"]).sort("snapshot_id", "paper_id"),
-        "paper_observation": observations.select(
+        "paper_observation": observations.sort("paper_id", "sha256", "line", "paper_index").select(
             "paper_id", "sha256", "path", "line", "source", "source_paper_id", "title",
             "published_on", "published_year", "date_text", "category_raw", "has_code",
-            "n_citations", "n_authors_listed", "authors_truncated", "captured_at", "flags",
-        ).sort("paper_id", "sha256", "line"),
+            "n_citations", "n_authors_listed", "authors_truncated", "affiliation",
+            "captured_at", "flags",
+        ),
     }  # fmt: skip
 
 
 def _profiles(profile: pl.DataFrame, files: pl.DataFrame) -> pl.DataFrame:
-    return profile.join(files, on="sha256").with_columns(
+    profiles = profile.join(files, on="sha256").with_columns(
         captured_at=pl.coalesce("stated_captured_at", "captured_at"),
-        name_key=fold_key(pl.col("display_name")),
         snapshot_id=pl.lit(None, pl.String),
     )
+    return with_key(profiles, "display_name", "name_key")
 
 
 def _resolve_dates(papers: pl.DataFrame) -> pl.DataFrame:
@@ -165,9 +223,7 @@ def _resolve_dates(papers: pl.DataFrame) -> pl.DataFrame:
     def is_leap(year: pl.Expr) -> pl.Expr:
         return (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
 
-    leap_year = pl.coalesce(
-        [pl.when(is_leap(base_year - k)).then(base_year - k) for k in range(9)]
-    )
+    leap_year = pl.coalesce([pl.when(is_leap(base_year - k)).then(base_year - k) for k in range(9)])
     inferred_year = (
         pl.when((pl.col("month") == 2) & (pl.col("day") == 29)).then(leap_year).otherwise(base_year)
     )
@@ -185,7 +241,9 @@ def _resolve_dates(papers: pl.DataFrame) -> pl.DataFrame:
         published_year=pl.coalesce(pl.col("published_on").dt.year().cast(pl.Int32), pl.col("year")),
         flags=pl.concat_list(
             "flags",
-            pl.when(impossible).then(pl.lit(["impossible_date"])).otherwise(pl.lit([], pl.List(pl.String))),
+            pl.when(impossible)
+            .then(pl.lit(["impossible_date"]))
+            .otherwise(pl.lit([], pl.List(pl.String))),
             pl.when(pl.col("published_on") > capture)
             .then(pl.lit(["date_after_capture"]))
             .otherwise(pl.lit([], pl.List(pl.String))),
@@ -207,12 +265,15 @@ def _paper_observations(
         category_raw="code", category="category", is_category_known="is_known",
         is_category_ambiguous="is_ambiguous",
     )  # fmt: skip
+    code = pl.col("category_code").str.strip_chars()
     return (
-        observations.with_columns(
-            category_raw=pl.col("category_code").str.strip_chars(),
-            title_key=fold_key(pl.col("title")),
+        with_key(observations, "title", "title_key")
+        .with_columns(
+            category_raw=pl.when(code != "").then(code),
             doi=pl.col("doi").str.strip_chars().str.to_lowercase(),
-            source_rank=pl.col("source").replace_strict(SOURCE_PRIORITY, default=9, return_dtype=pl.Int32),
+            source_rank=pl.col("source").replace_strict(
+                SOURCE_PRIORITY, default=9, return_dtype=pl.Int32
+            ),
         )
         .join(categories, on="category_raw", how="left")
         .with_columns(
@@ -243,9 +304,7 @@ def _assign_paper_ids(observations: pl.DataFrame) -> pl.DataFrame:
     )
     pairs = keyed.select("observation", key="keys").explode("key")
     edges = pairs.join(pairs, on="observation").filter(pl.col("key") < pl.col("key_right"))
-    labels = connected_labels(
-        edges.select(a="key", b="key_right").unique(), pairs["key"].unique()
-    )
+    labels = connected_labels(edges.select(a="key", b="key_right").unique(), pairs["key"].unique())
     group = (
         pairs.join(labels, left_on="key", right_on="node")
         .group_by("observation")
@@ -255,12 +314,11 @@ def _assign_paper_ids(observations: pl.DataFrame) -> pl.DataFrame:
     return keyed.with_columns(paper_id=stable_ids(keyed["label"], "P")).drop("label")
 
 
-def _latest_first(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.sort(
-        ["captured_at", "source_rank", "sha256", "line"],
-        descending=[True, False, False, False],
-        nulls_last=True,
-    )
+def _latest_first(frame: pl.DataFrame, *then: str) -> pl.DataFrame:
+    """Latest capture first, then the preferred source; file, line and index break ties, so
+    the order never depends on the input's row order (formats without lines give line 0)."""
+    keys = ["captured_at", "source_rank", "sha256", "line", "paper_index", *then]
+    return frame.sort(keys, descending=[True] + [False] * (len(keys) - 1), nulls_last=True)
 
 
 def _papers(observations: pl.DataFrame) -> pl.DataFrame:
@@ -316,7 +374,7 @@ def _assign_owner_ids(profiles: pl.DataFrame, profile_paper: pl.DataFrame) -> pl
         .otherwise(
             pl.format(
                 "{}:page:{}:{}:{}:{}",
-                "source", "name_key", pl.col("captured_at").dt.to_string("%Y-%m-%dT%H:%M:%S%.f"),
+                "source", "name_key", pl.col("captured_at").dt.to_string("%Y-%m-%dT%H:%M:%S%.6f").fill_null("?"),
                 "sha256", "profile_index",
             )
         ),
@@ -349,56 +407,70 @@ def _resolve_mentions(
     profiles: pl.DataFrame,
     profile_paper: pl.DataFrame,
 ) -> pl.DataFrame:
-    """Give every listed name an author id (see the module docstring for the rule)."""
+    """Give every listed name an author id (see the module docstring for the rule).
+
+    A name that is not the listing page's owner is resolved once per (paper, name key), over
+    every page that shows the paper, so one paper never names one person twice.
+    """
     mentions = mention.join(
         observations.select(
-            "sha256", "paper_index", "paper_id", "profile_index", "captured_at", "source_rank", "line"
+            "sha256", "paper_index", "paper_id", "profile_index", "captured_at", "source_rank",
+            "line", "source",
         ),
         on=["sha256", "paper_index"],
-    ).with_columns(name_key=fold_key(pl.col("name")))
-    owners = profiles.select("sha256", "profile_index", "author_id", "name_key")
+    )  # fmt: skip
+    mentions = with_key(mentions, "name", "name_key")
+    owners = profiles.select("sha256", "profile_index", "name_key", own_author_id="author_id")
     # A page's own owner, listed under their own name.
-    own = mentions.join(
-        owners, on=["sha256", "profile_index", "name_key"], how="left"
-    ).rename({"author_id": "own_author_id"})
-    # Owners of other pages with this name key, whose pages share papers with this page.
+    own = mentions.join(owners, on=["sha256", "profile_index", "name_key"], how="left")
     page_papers = profile_paper.select("sha256", "profile_index", "paper_id", "author_id").unique()
+    # Owners with the name key of an unresolved name, on each page that shows its paper...
+    wanted = own.filter(pl.col("own_author_id").is_null()).select("paper_id", "name_key").unique()
+    named = wanted.join(
+        profiles.select("name_key", candidate="author_id").unique(), on="name_key"
+    ).join(page_papers.select("paper_id", "sha256", "profile_index"), on="paper_id")
+    # ... count the papers that page shares with the owner's pages.
+    candidate_papers = page_papers.select(candidate="author_id", shared="paper_id").unique()
+    shows = page_papers.select("sha256", "profile_index", "author_id", shared="paper_id")
     overlap = (
-        page_papers.join(page_papers, on="paper_id", suffix="_other")
-        .filter(pl.col("author_id") != pl.col("author_id_other"))
-        .group_by("sha256", "profile_index", "author_id_other")
-        .agg(n_shared=pl.len())
+        named.select("sha256", "profile_index", "candidate")
+        .unique()
+        .join(shows, on=["sha256", "profile_index"])
+        .filter(pl.col("author_id") != pl.col("candidate"))
+        .join(candidate_papers, on=["candidate", "shared"])
+        .group_by("sha256", "profile_index", "candidate")
+        .agg(n_shared=pl.col("shared").n_unique())
     )
-    owner_names = profiles.select(author_id_other="author_id", name_key="name_key").unique()
-    has_paper = page_papers.select(author_id_other="author_id", paper_id="paper_id", holds=pl.lit(True)).unique()
+    holds = candidate_papers.select("candidate", paper_id="shared", holds=pl.lit(True))
     candidates = (
-        own.filter(pl.col("own_author_id").is_null())
-        .select("sha256", "paper_index", "position", "profile_index", "paper_id", "name_key")
-        .join(overlap, on=["sha256", "profile_index"])
-        .join(owner_names, on=["author_id_other", "name_key"])
-        .join(has_paper, on=["author_id_other", "paper_id"], how="left")
+        named.join(overlap, on=["sha256", "profile_index", "candidate"])
+        .group_by("paper_id", "name_key", "candidate")
+        .agg(pl.col("n_shared").max())
+        .join(holds, on=["candidate", "paper_id"], how="left")
         .sort(
-            ["holds", "n_shared", "author_id_other"],
-            descending=[True, True, False],
+            ["paper_id", "name_key", "holds", "n_shared", "candidate"],
+            descending=[False, False, True, True, False],
             nulls_last=True,
         )
-        .group_by("sha256", "paper_index", "position", maintain_order=True)
-        .agg(other_author_id=pl.col("author_id_other").first())
+        .group_by("paper_id", "name_key", maintain_order=True)
+        .agg(other_author_id=pl.col("candidate").first())
     )
-    resolved = own.join(candidates, on=["sha256", "paper_index", "position"], how="left")
+    resolved = own.join(candidates, on=["paper_id", "name_key"], how="left")
     by_source_id = pl.when(pl.col("source_author_id").is_not_null()).then(
         pl.format("{}:id:{}", pl.col("source"), "source_author_id")
     )
-    resolved = resolved.join(
-        observations.select("sha256", "paper_index", "source"), on=["sha256", "paper_index"]
-    ).with_columns(name_only_key=pl.coalesce(by_source_id, pl.format("name:{}", "name_key")))
+    resolved = resolved.with_columns(
+        name_only_key=pl.coalesce(by_source_id, pl.format("name:{}", "name_key"))
+    )
     return resolved.with_columns(
         author_id=pl.coalesce(
             "own_author_id",
             "other_author_id",
             stable_ids(resolved["name_only_key"], "A"),
         ),
-        kind=pl.when(pl.col("own_author_id").is_not_null() | pl.col("other_author_id").is_not_null())
+        kind=pl.when(
+            pl.col("own_author_id").is_not_null() | pl.col("other_author_id").is_not_null()
+        )
         .then(pl.lit("profile_owner"))
         .otherwise(pl.lit("name_only")),
     )
@@ -408,8 +480,10 @@ def _authorships(
     mentions: pl.DataFrame, profile_paper: pl.DataFrame, observations: pl.DataFrame
 ) -> pl.DataFrame:
     """Listed authors, plus each page owner on every paper of their page (position unknown)."""
-    listed = _latest_first(mentions).group_by("paper_id", "author_id", maintain_order=True).agg(
-        author_position=pl.col("position").first(), is_inferred=pl.lit(False)
+    listed = (
+        _latest_first(mentions, "position")
+        .group_by("paper_id", "author_id", maintain_order=True)
+        .agg(author_position=pl.col("position").first(), is_inferred=pl.lit(False))
     )
     inferred = (
         profile_paper.select("paper_id", "author_id")
@@ -423,7 +497,7 @@ def _authorships(
 def _authors(mentions: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
     """Owners named as on their latest capture; others by their most frequent spelling."""
     owners = (
-        profiles.sort(["captured_at", "sha256"], descending=[True, False])
+        profiles.sort(["captured_at", "sha256", "profile_index"], descending=[True, False, False])
         .group_by("author_id", maintain_order=True)
         .agg(
             display_name=pl.col("display_name").first(),

@@ -169,17 +169,14 @@ def normalise(frames: dict[str, pl.DataFrame], files: pl.DataFrame) -> dict[str,
     observations = _assign_paper_ids(observations)
     papers = _papers(observations)
     profile_paper = _profile_papers(observations, profiles)
-    profiles = _assign_owner_ids(profiles, profile_paper)
+    mention = frames["mention"].filter(pl.col("sha256").is_in(loaded.implode()))
+    source_mentions = _source_mentions(mention, observations)
+    profiles, crosswalk = _assign_owner_ids(profiles, profile_paper, source_mentions)
     profile_paper = profile_paper.join(
         profiles.select("sha256", "profile_index", "snapshot_id", "author_id"),
         on=["sha256", "profile_index"],
     )
-    mentions = _resolve_mentions(
-        frames["mention"].filter(pl.col("sha256").is_in(loaded.implode())),
-        observations,
-        profiles,
-        profile_paper,
-    )
+    mentions = _resolve_mentions(mention, observations, profiles, profile_paper, crosswalk)
     authorship = _authorships(mentions, profile_paper, observations)
     authors = _authors(mentions, profiles)
     topics = _paper_topics(papers, frames["topic"], observations)
@@ -190,6 +187,7 @@ def normalise(frames: dict[str, pl.DataFrame], files: pl.DataFrame) -> dict[str,
         "authorship": authorship,
         "paper_topic": topics,
         "paper_citation": citations,
+        "author_source_id": _source_ids(crosswalk),
         "profile_snapshot": _snapshots(profiles, observations),
         "profile_paper": profile_paper.select(
             "snapshot_id", "author_id", "paper_id", pl.col("line").min().over("snapshot_id", "paper_id")
@@ -366,8 +364,34 @@ def _profile_papers(observations: pl.DataFrame, profiles: pl.DataFrame) -> pl.Da
     )
 
 
-def _assign_owner_ids(profiles: pl.DataFrame, profile_paper: pl.DataFrame) -> pl.DataFrame:
-    """Group captures of one person; the author id comes from the group's earliest capture."""
+def _source_mentions(mention: pl.DataFrame, observations: pl.DataFrame) -> pl.DataFrame:
+    """Listed authors that carry a source's own id: (node, name_key, orcid, paper_id)."""
+    with_ids = mention.filter(pl.col("source_author_id").is_not_null()).join(
+        observations.select("sha256", "paper_index", "paper_id", "source"),
+        on=["sha256", "paper_index"],
+    )
+    with_ids = with_key(with_ids, "name", "name_key")
+    return with_ids.select(
+        node=pl.format("{}:id:{}", "source", "source_author_id"),
+        source="source",
+        source_author_id="source_author_id",
+        name_key="name_key",
+        orcid="orcid",
+        paper_id="paper_id",
+    )
+
+
+def _assign_owner_ids(
+    profiles: pl.DataFrame, profile_paper: pl.DataFrame, source_mentions: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Group the identities of one person; the author id comes from the group's smallest node.
+
+    Nodes are captured profiles (a source id, or a page with its capture) and the source ids
+    that author lists carry. Two nodes are one person when they share an ORCID, or when they
+    have the same name key and at least half of the smaller paper list in common — except two
+    different ids of one source, which that source has already told apart.
+    Returns the profiles with `author_id`, and the crosswalk node → author_id.
+    """
     profiles = profiles.with_columns(
         node=pl.when(pl.col("source_author_id").is_not_null())
         .then(pl.format("{}:id:{}", "source", "source_author_id"))
@@ -382,23 +406,70 @@ def _assign_owner_ids(profiles: pl.DataFrame, profile_paper: pl.DataFrame) -> pl
             profiles.select(pl.format("{}:{}", "sha256", "profile_index").alias("k"))["k"], "S"
         ),
     )  # fmt: skip
-    pages = profiles.filter(pl.col("source_author_id").is_null())
-    papers_of = profile_paper.join(
-        pages.select("sha256", "profile_index", "node", "name_key"), on=["sha256", "profile_index"]
-    ).unique(["node", "paper_id"])
+    identity = pl.concat(
+        [
+            profiles.select(
+                "node", "source", "source_author_id", "name_key", "orcid",
+                has_id=pl.col("source_author_id").is_not_null(),
+            ),
+            source_mentions.select(
+                "node", "source", "source_author_id", "name_key", "orcid", has_id=pl.lit(True)
+            ),
+        ]
+    )  # fmt: skip
+    nodes = identity.group_by("node").agg(
+        pl.col("source").first(),
+        pl.col("source_author_id").drop_nulls().first(),
+        pl.col("name_key").drop_nulls().mode().sort().first(),
+        pl.col("has_id").any(),
+    )
+    papers_of = pl.concat(
+        [
+            profile_paper.join(
+                profiles.select("sha256", "profile_index", "node"), on=["sha256", "profile_index"]
+            ).select("node", "paper_id"),
+            source_mentions.select("node", "paper_id"),
+        ]
+    ).unique()
     sizes = papers_of.group_by("node").agg(n=pl.len())
+    keyed = papers_of.join(nodes.select("node", "name_key", "source", "has_id"), on="node")
     shared = (
-        papers_of.join(papers_of, on=["paper_id", "name_key"], suffix="_b")
+        keyed.join(keyed, on=["paper_id", "name_key"], suffix="_b")
         .filter(pl.col("node") < pl.col("node_b"))
+        .filter(~(pl.col("has_id") & pl.col("has_id_b") & (pl.col("source") == pl.col("source_b"))))
         .group_by("node", "node_b")
         .agg(n_shared=pl.len())
         .join(sizes, on="node")
         .join(sizes, left_on="node_b", right_on="node", suffix="_b")
         .filter(pl.col("n_shared") >= OVERLAP_FOR_SAME_PROFILE * pl.min_horizontal("n", "n_b"))
+        .select(a="node", b="node_b")
     )
-    labels = connected_labels(shared.select(a="node", b="node_b"), profiles["node"])
-    profiles = profiles.join(labels, on="node", how="left", maintain_order="left")
-    return profiles.with_columns(author_id=stable_ids(profiles["label"], "A")).drop("label")
+    orcids = identity.filter(pl.col("orcid").is_not_null()).select("node", "orcid").unique()
+    same_orcid = (
+        orcids.join(orcids.group_by("orcid").agg(b=pl.col("node").min()), on="orcid")
+        .filter(pl.col("node") != pl.col("b"))
+        .select(a="node", b="b")
+    )
+    labels = connected_labels(pl.concat([shared, same_orcid]), nodes["node"])
+    crosswalk = nodes.join(labels, on="node", how="left")
+    crosswalk = crosswalk.with_columns(author_id=stable_ids(crosswalk["label"], "A")).drop("label")
+    profiles = profiles.join(
+        crosswalk.select("node", "author_id"), on="node", how="left", maintain_order="left"
+    )
+    return profiles, crosswalk.join(
+        orcids.group_by("node").agg(pl.col("orcid").min()), on="node", how="left"
+    )
+
+
+def _source_ids(crosswalk: pl.DataFrame) -> pl.DataFrame:
+    """One row per (author, id scheme, id): the source ids and ORCIDs known for each author."""
+    ids = crosswalk.filter(pl.col("source_author_id").is_not_null()).select(
+        "author_id", scheme="source", source_id="source_author_id"
+    )
+    orcid = crosswalk.filter(pl.col("orcid").is_not_null()).select(
+        "author_id", scheme=pl.lit("orcid"), source_id="orcid"
+    )
+    return pl.concat([ids, orcid]).unique().sort("author_id", "scheme", "source_id")
 
 
 def _resolve_mentions(
@@ -406,8 +477,11 @@ def _resolve_mentions(
     observations: pl.DataFrame,
     profiles: pl.DataFrame,
     profile_paper: pl.DataFrame,
+    crosswalk: pl.DataFrame,
 ) -> pl.DataFrame:
     """Give every listed name an author id (see the module docstring for the rule).
+
+    A name carrying a source's own id is that id's author (see `_assign_owner_ids`).
 
     A name that is not the listing page's owner is resolved once per (paper, name key), over
     every page that shows the paper, so one paper never names one person twice.
@@ -461,9 +535,15 @@ def _resolve_mentions(
     )
     resolved = resolved.with_columns(
         name_only_key=pl.coalesce(by_source_id, pl.format("name:{}", "name_key"))
+    ).join(
+        crosswalk.select(name_only_key="node", id_author_id="author_id"),
+        on="name_only_key",
+        how="left",
+        maintain_order="left",
     )
     return resolved.with_columns(
         author_id=pl.coalesce(
+            "id_author_id",
             "own_author_id",
             "other_author_id",
             stable_ids(resolved["name_only_key"], "A"),

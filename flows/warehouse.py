@@ -86,6 +86,14 @@ CORE_DOCS: Final[dict[str, tuple[str, dict[str, str]]]] = {
             "sha256": "Content hash of the raw file that reported it.",
         },
     ),
+    "author_source_id": (
+        "One row per (author, id scheme, id): the crosswalk of source author ids and ORCIDs.",
+        {
+            "author_id": "The warehouse's author.",
+            "scheme": "openalex, semantic_scholar, google_scholar or orcid.",
+            "source_id": "The author's id in that scheme (e.g. A5017898742, 2262347, 0000-0002-...).",
+        },
+    ),
     "profile_snapshot": (
         "One row per captured profile: the metrics a source reported at capture time.",
         {
@@ -223,7 +231,9 @@ def document(
         )
 
 
-_BUILD_CONFIG: Final = {"autoinstall_known_extensions": False, "enable_progress_bar": False}
+_BUILD_CONFIG: Final = {"autoinstall_known_extensions": False}
+# The progress bar is a per-connection setting: DuckDB refuses it in the connect config.
+_NO_PROGRESS_BAR: Final = "set enable_progress_bar = false"
 
 
 def connect_build(path: Path, *, new: bool = False) -> duckdb.DuckDBPyConnection:
@@ -232,7 +242,9 @@ def connect_build(path: Path, *, new: bool = False) -> duckdb.DuckDBPyConnection
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
         Path(f"{path}.wal").unlink(missing_ok=True)
-    return duckdb.connect(str(path), config=dict(_BUILD_CONFIG))
+    con = duckdb.connect(str(path), config=dict(_BUILD_CONFIG))
+    con.execute(_NO_PROGRESS_BAR)
+    return con
 
 
 def publish(build: Path, target: Path) -> None:
@@ -271,11 +283,12 @@ def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
             "allow_community_extensions": False,
-            "enable_progress_bar": False,
-            "lock_configuration": True,
         },
     )
     try:
+        # Locked last: after the lock no setting can change, the per-connection ones included.
+        con.execute(_NO_PROGRESS_BAR)
+        con.execute("set lock_configuration = true")
         yield con
     finally:
         con.close()

@@ -34,7 +34,12 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 @pytest.fixture
 def realdata() -> Path:
-    """The real API responses beside the repository (`../shared/realdata`).
+    """The real API responses beside the repository (`../shared/realdata`)."""
+    return require_realdata()
+
+
+def require_realdata() -> Path:
+    """`../shared/realdata`, or skip the test saying why.
 
     Absent in a fresh clone: the test is skipped, with the reason. CI sets
     SCHOLARHOUSE_REQUIRE_REALDATA=1, and then an absent folder fails the test instead.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from flows.formats.decode import decode_text
-from flows.formats.profile_page import read_profile_page
+from flows.formats.profile_page import looks_like_profile_page, read_profile_page
 from flows.formats.records import ParsedFile, Quarantine
 
 MAX_FILE_BYTES: Final = 64 * 1024 * 1024
@@ -22,5 +22,10 @@ def read_dump(data: bytes) -> ParsedFile:
     if text.lstrip()[:1] in ("{", "["):
         from flows.formats.jsondump import read_json_dump
 
-        return read_json_dump(text)
+        try:
+            return read_json_dump(text)
+        except Quarantine:
+            # A profile page whose display name starts with a bracket is still a page.
+            if not looks_like_profile_page(text):
+                raise
     return read_profile_page(text)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any, Final
 
+from flows.formats.jsonvalues import count as _count
+from flows.formats.jsonvalues import text as _text
+from flows.formats.jsonvalues import timestamp as _timestamp
 from flows.formats.records import (
     AuthorMention,
     BlockFailure,
@@ -124,30 +126,3 @@ def _bib_authors(value: object) -> tuple[AuthorMention, ...]:
     return tuple(
         AuthorMention(position=position, name=name) for position, name in enumerate(names, 1)
     )
-
-
-def _timestamp(value: object) -> datetime | None:
-    # The dump's `updated` is when scholarly fetched the profile: "2024-03-28 08:05:19.992692".
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        stamp = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(UTC).replace(tzinfo=None)
-    return stamp
-
-
-def _count(value: object) -> int | None:
-    # bool is an int in Python, but `true` is no count.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return None
-
-
-def _text(value: object) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any, Final
 
+from flows.formats.jsonvalues import count as _count
+from flows.formats.jsonvalues import text as _text
+from flows.formats.jsonvalues import timestamp as _timestamp
 from flows.formats.records import AuthorMention, PaperRecord, ParsedFile, ProfileRecord
 
 SOURCE: Final = "openalex"
@@ -257,30 +259,3 @@ def _institutions(obj: Mapping[str, Any]) -> str | None:
         and (name := _text(institution.get("display_name"))) is not None
     ]
     return "; ".join(dict.fromkeys(names)) or None
-
-
-def _timestamp(value: object) -> datetime | None:
-    # OpenAlex writes naive UTC timestamps (2025-09-21T07:40:09.928040); keep them naive.
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        stamp = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(UTC).replace(tzinfo=None)
-    return stamp
-
-
-def _count(value: object) -> int | None:
-    # bool is an int in Python, but `true` is no count.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return None
-
-
-def _text(value: object) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None

@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from flows.formats.jsonvalues import count as _count
+from flows.formats.jsonvalues import text as _text
 from flows.formats.openalex import arxiv_id_from_doi, bare_arxiv_id, bare_doi, bare_orcid
 from flows.formats.records import (
     AuthorMention,
@@ -204,16 +206,3 @@ def _affiliations(value: object) -> str | None:
         return None
     names = [name.strip() for name in value if isinstance(name, str) and name.strip()]
     return "; ".join(dict.fromkeys(names)) or None
-
-
-def _count(value: object) -> int | None:
-    # bool is an int in Python, but `true` is no count.
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return None
-
-
-def _text(value: object) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None

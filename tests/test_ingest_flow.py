@@ -220,3 +220,36 @@ def test_process_pool_reading_gives_the_same_tables_as_threads(raw_dir: Path, tm
     ledger = ingest_ledger(tmp_path / "b.duckdb")
     assert ledger["status"].to_list().count("loaded") == 5
     assert isinstance(ledger, pl.DataFrame)
+
+
+def test_sample_models_show_the_known_network_clusters_and_trends(raw_dir: Path, warehouse: Path):
+    ingest(raw_dir, warehouse)
+    assert _query(warehouse, "select count(*) from coauthor_edge") == [(65,)]
+    assert _query(warehouse, "select count(*), max(n_papers) from profile_cluster") == [(10, 7)]
+    assert _query(
+        warehouse,
+        "select n_papers from topic_year where scheme = 'arxiv' and topic = 'cs.LG' and year = 2020",
+    ) == [(4,)]
+    assert _query(
+        warehouse,
+        "select h_index_reported, h_index from author_metrics join author using (author_id) "
+        "where display_name = 'Yaxin Li'",
+    ) == [(16, None)]
+
+
+def test_a_failing_model_keeps_the_previous_warehouse(
+    raw_dir: Path, warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    ingest(raw_dir, warehouse)
+    published = warehouse.stat().st_ino
+    sql = tmp_path / "sql"
+    shutil.copytree(ingest_module.sql_dir(), sql)
+    (sql / "marts" / "broken_model.sql").write_text(
+        "-- broken_model: one row per nothing\n-- x: a column\nselect x from no_such_table\n"
+    )
+    monkeypatch.setattr(ingest_module, "sql_dir", lambda: sql)
+    (raw_dir / "2026-11-25" / "000_615cb040fee88da4.txt").touch()
+    with pytest.raises(Exception, match="broken_model"):
+        ingest(raw_dir, warehouse)
+    assert warehouse.stat().st_ino == published
+    assert _query(warehouse, "select count(*) from paper") == [(22,)]

@@ -63,6 +63,7 @@ CORE_TABLES: dict[str, dict[str, str]] = {
         "n_citations": "bigint",
         "sha256": "varchar",
     },
+    "author_source_id": {"author_id": "varchar", "scheme": "varchar", "source_id": "varchar"},
     "profile_snapshot": {
         "snapshot_id": "varchar",
         "author_id": "varchar",

@@ -1,11 +1,14 @@
 """Ingest benchmark: synthetic landing zones of N profiles against the naive read floor.
 
-    python bench/bench_ingest.py --profiles 10000 100000 [--workdir /tmp/scholarhouse-bench]
+    python bench/bench_ingest.py --profiles 10000 100000 [--workdir DIR] [--repeat N] [--keep]
 
 For each size it prints the naive floor (one plain Python process that only reads and
 regex-splits the same files), a full ingest and its ratio to the floor, seconds per stage, a
 no-change re-run, a run after 1% new files, and peak memory (this process and its children),
-beside the targets. Figures, not assertions: a benchmark, not a timed test.
+beside the targets. On a shared machine wall time varies: each run also shows its CPU seconds,
+and `--repeat` runs the sequence again on the same files and shows medians. The generated
+files are deleted at the end unless `--keep`. Figures, not assertions: a benchmark, not a
+timed test.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -26,49 +30,84 @@ from flows.synth import naive_floor, write_synthetic_profiles
 
 
 @dataclass
-class Peak:
-    """Peak resident memory of this process plus its children, sampled every 50 ms."""
+class Usage:
+    """Peak resident memory and CPU seconds of this process plus its descendants.
+
+    Sampled every 50 ms per process: pool workers are children of the forkserver, not of this
+    process, so `RUSAGE_CHILDREN` would miss them; each process counts with its last sample.
+    """
 
     bytes: int = 0
+    cpu_seconds: float = 0.0
 
 
 @contextmanager
-def peak_memory() -> Iterator[Peak]:
-    peak = Peak()
+def usage() -> Iterator[Usage]:
+    measured = Usage()
     done = threading.Event()
     me = psutil.Process()
+    start: dict[int, float] = {}
+    last: dict[int, float] = {}
 
-    def sample() -> None:
-        while not done.is_set():
-            total = 0
-            for process in [me, *me.children(recursive=True)]:
-                try:
+    def sample(first: bool = False) -> None:
+        total = 0
+        for process in [me, *me.children(recursive=True)]:
+            try:
+                with process.oneshot():
                     total += process.memory_info().rss
-                except psutil.Error:
-                    pass
-            peak.bytes = max(peak.bytes, total)
-            done.wait(0.05)
+                    times = process.cpu_times()
+            except psutil.Error:
+                continue
+            cpu = times.user + times.system
+            if first:
+                start[process.pid] = cpu
+            last[process.pid] = cpu
+        measured.bytes = max(measured.bytes, total)
 
-    thread = threading.Thread(target=sample, daemon=True)
+    def loop() -> None:
+        while not done.wait(0.05):
+            sample()
+
+    sample(first=True)
+    thread = threading.Thread(target=loop, daemon=True)
     thread.start()
     try:
-        yield peak
+        yield measured
     finally:
         done.set()
         thread.join()
+        sample()
+        measured.cpu_seconds = sum(cpu - start.get(pid, 0.0) for pid, cpu in last.items())
 
 
-def _timed_ingest(raw: Path, warehouse: Path, workers: int) -> tuple[float, dict, Peak]:
+@dataclass
+class Run:
+    """One timed ingest: wall seconds, its stages, CPU seconds and peak memory."""
+
+    seconds: float
+    stages: dict[str, float]
+    usage: Usage
+
+
+def _timed_ingest(raw: Path, warehouse: Path, workers: int) -> Run:
     from flows.runner import run_ingest
 
-    with peak_memory() as peak:
+    with usage() as used:
         started = time.perf_counter()
         summary = run_ingest(raw, warehouse, workers=workers, batch_files=500)
         seconds = time.perf_counter() - started
-    return seconds, summary.seconds, peak
+    return Run(seconds, summary.seconds, used)
 
 
-def bench(profiles: int, workdir: Path, workers: int) -> None:
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _series(values: list[float]) -> str:
+    return " ".join(f"{value:.1f}" for value in values)
+
+
+def bench(profiles: int, workdir: Path, workers: int, repeat: int, keep: bool) -> None:
     root = workdir / f"p{profiles}"
     shutil.rmtree(root, ignore_errors=True)
     raw, extra = root / "raw", root / "extra"
@@ -76,32 +115,57 @@ def bench(profiles: int, workdir: Path, workers: int) -> None:
     added = write_synthetic_profiles(max(1, profiles // 100), extra, seed=2)
     print(f"\n== {profiles:,} profiles: {made.n_files:,} files, {made.n_bytes / 1e6:,.0f} MB ==")
     os.sync()
-    floor = naive_floor(raw)
-    warehouse = root / "warehouse" / "scholar.duckdb"
-    full, stages, peak = _timed_ingest(raw, warehouse, workers)
-    again, _, _ = _timed_ingest(raw, warehouse, workers)
-    shutil.copytree(extra, raw / "new", dirs_exist_ok=True)
-    more, more_stages, more_peak = _timed_ingest(raw, warehouse, workers)
-    model_build = more_stages.get("models", 0.0) + more_stages.get("checks", 0.0)
+    floors: list[float] = []
+    fulls: list[Run] = []
+    agains: list[Run] = []
+    mores: list[Run] = []
+    for _ in range(repeat):
+        shutil.rmtree(raw / "new", ignore_errors=True)
+        shutil.rmtree(root / "warehouse", ignore_errors=True)
+        floors.append(naive_floor(raw).seconds)
+        warehouse = root / "warehouse" / "scholar.duckdb"
+        fulls.append(_timed_ingest(raw, warehouse, workers))
+        agains.append(_timed_ingest(raw, warehouse, workers))
+        shutil.copytree(extra, raw / "new", dirs_exist_ok=True)
+        mores.append(_timed_ingest(raw, warehouse, workers))
+    floor = _median(floors)
+    full = _median([run.seconds for run in fulls])
+    again = _median([run.seconds for run in agains])
+    more = _median([run.seconds for run in mores])
+    model_build = _median(
+        [run.stages.get("models", 0.0) + run.stages.get("checks", 0.0) for run in mores]
+    )
     rows = [
-        ("naive floor (read + regex split)", floor.seconds, "", ""),
-        ("full ingest", full, f"{full / floor.seconds:.2f}x floor", "<= 3x floor"),
-        ("no-change re-run", again, f"{again / floor.seconds:.2f}x floor", "<= 0.2x floor"),
+        ("naive floor (read + regex split)", floor, "", "", floors),
+        ("full ingest", full, f"{full / floor:.2f}x floor", "<= 3x floor", fulls),
+        ("no-change re-run", again, f"{again / floor:.2f}x floor", "<= 0.2x floor", agains),
         (
             f"+1% new files ({added.n_files:,})",
             more,
             f"{(more - model_build) / full:.3f}x full + models {model_build:.1f}s",
             "<= 0.1x full + model build",
+            mores,
         ),
     ]
-    print(f"{'run':40} {'seconds':>9}  {'measured':32} target")
-    for name, seconds, measured, target in rows:
-        print(f"{name:40} {seconds:9.1f}  {measured:32} {target}")
-    print("stages of the full ingest: " + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items()))
+    print(f"median of {repeat} run(s); cpu = CPU seconds of the run's processes")
+    print(f"{'run':36} {'seconds':>8} {'cpu':>7}  {'measured':32} {'target':28} all runs (s)")
+    for name, seconds, measured, target, runs in rows:
+        walls = [run if isinstance(run, float) else run.seconds for run in runs]
+        cpus = [run.usage.cpu_seconds for run in runs if isinstance(run, Run)]
+        cpu = f"{_median(cpus):7.1f}" if cpus else " " * 7
+        print(f"{name:36} {seconds:8.2f} {cpu}  {measured:32} {target:28} {_series(walls)}")
+    for label, runs in (("full ingest", fulls), ("+1% new files", mores)):
+        for run in runs:
+            stages = ", ".join(f"{k} {v:.1f}s" for k, v in run.stages.items())
+            print(f"stages of the {label}: {stages}")
+    peak = max(run.usage.bytes for run in fulls)
+    more_peak = max(run.usage.bytes for run in mores)
     print(
-        f"peak memory: full {peak.bytes / 2**30:.2f} GiB, +1% {more_peak.bytes / 2**30:.2f} GiB "
+        f"peak memory: full {peak / 2**30:.2f} GiB, +1% {more_peak / 2**30:.2f} GiB "
         "(target <= 2 GiB at 100k)"
     )
+    if not keep:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def main() -> None:
@@ -109,6 +173,8 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, nargs="+", default=[10_000])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/scholarhouse-bench"))
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per size; medians shown")
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
     args = parser.parse_args()
     for key, value in {
         "DO_NOT_TRACK": "1",
@@ -123,7 +189,7 @@ def main() -> None:
     with get_client(sync_client=True) as client:
         client.api_healthcheck()
     for profiles in args.profiles:
-        bench(profiles, args.workdir, args.workers)
+        bench(profiles, args.workdir, args.workers, args.repeat, args.keep)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ Layout of `<warehouse>.state/`:
 - `manifest.parquet` — path, size, mtime and sha256 of every raw file of the last good run,
   so unchanged files are recognised by size and mtime without reading them.
 - `parsed/<reader fingerprint>/<table>/<batch>.parquet` — parsed frames keyed by content
-  sha256. The fingerprint is a hash of the reader code: a changed reader re-parses.
+  sha256. The fingerprint is a hash of the reader code: a changed reader re-parses. Each
+  read batch adds a batch; at the end of a run many batches are merged into one, so a build
+  reads a few files per table, not hundreds.
 - `build/` — warehouse files being built; anything there at the start of a run is stale.
 Every file is written to a temporary name and renamed, so a killed run leaves either the old
 file or the new one, never half of one.
@@ -19,8 +21,9 @@ import hashlib
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Final
 
@@ -30,6 +33,11 @@ from flows.formats.frames import SCHEMAS
 
 _FORMATS_DIR: Final = Path(__file__).parent / "formats"
 _READER_MODULES: Final = (Path(__file__).parent / "categories.py",)
+# Rows of these tables can repeat within one content (a topic listed twice, two failures
+# alike): they are kept once, as always. Profiles, papers and mentions carry their index.
+_MAY_REPEAT_ROWS: Final = frozenset({"parsed_file", "topic", "failure"})
+# More batches than this are merged into one at the end of a run.
+_MAX_BATCHES: Final = 8
 MANIFEST_SCHEMA: Final = {
     "path": pl.String(),
     "size_bytes": pl.Int64(),
@@ -61,8 +69,9 @@ class State:
     def for_warehouse(cls, warehouse: Path) -> State:
         return cls(warehouse.parent / f".{warehouse.name}.state")
 
-    @property
+    @cached_property
     def parsed(self) -> Path:
+        # Hashing the reader code once per State, not once per file name built from it.
         return self.root / "parsed" / reader_fingerprint()
 
     @property
@@ -109,8 +118,9 @@ class State:
         write_parquet_atomic(manifest.select(list(MANIFEST_SCHEMA)), self.manifest_path)
 
     def parsed_sha256(self) -> frozenset[str]:
-        """Contents already parsed by the current readers."""
-        files = list((self.parsed / "parsed_file").glob("*.parquet"))
+        """Contents already parsed by the current readers, in batches whose every table is
+        there (a killed --rebuild removes the cache folder by folder)."""
+        files = [self.parsed / "parsed_file" / batch for batch in self._whole_batches()]
         if not files:
             return frozenset()
         return frozenset(pl.scan_parquet(files).select("sha256").collect()["sha256"].to_list())
@@ -124,39 +134,126 @@ class State:
             write_parquet_atomic(frames[name], self.parsed / name / f"{batch}.parquet")
         return batch
 
-    def load_frames(self, sha256: pl.Series) -> dict[str, pl.DataFrame]:
-        """The parsed frames of the given contents."""
+    def load_frames(
+        self, sha256: pl.Series, tables: Iterable[str] = tuple(SCHEMAS)
+    ) -> dict[str, pl.DataFrame]:
+        """The parsed frames of the given contents, each content once (all tables, or those
+        named)."""
+        scans = self._scan_frames(sha256, tables)
+        return dict(zip(scans, pl.collect_all(scans.values()), strict=True))
+
+    def _scan_frames(self, sha256: pl.Series, tables: Iterable[str]) -> dict[str, pl.LazyFrame]:
+        """Lazy frames of the given contents over the whole batches.
+
+        A content parsed into two batches (the same bytes at two paths read by two workers,
+        or a compaction killed before it removed what it merged) is taken from one of them:
+        its rows are the same in both, as the same readers made them.
+        """
+        schemas = {name: SCHEMAS[name] for name in tables}
+        batches = self._whole_batches()
+        if not batches:
+            return {name: pl.LazyFrame(schema=schema) for name, schema in schemas.items()}
         wanted = sha256.unique().implode()
-        frames = {}
-        for name, schema in SCHEMAS.items():
-            files = sorted((self.parsed / name).glob("*.parquet"))
-            if not files:
-                frames[name] = pl.DataFrame(schema=schema)
-                continue
-            frames[name] = (
-                pl.scan_parquet(files, schema=schema)
-                .filter(pl.col("sha256").is_in(wanted))
-                .unique(maintain_order=False)
-                .collect()
+        index = (
+            pl.scan_parquet(
+                [self.parsed / "parsed_file" / batch for batch in batches],
+                include_file_paths="batch_path",
             )
-        return frames
+            .select("sha256", batch=_file_name("batch_path"))
+            .filter(pl.col("sha256").is_in(wanted))
+            .collect()
+        )
+        chosen = index.group_by("sha256").agg(pl.col("batch").min())
+        in_one_batch = chosen.height == index.height
+        scans = {}
+        for name, schema in schemas.items():
+            files = [self.parsed / name / batch for batch in batches]
+            if in_one_batch:
+                scan = pl.scan_parquet(files, schema=schema).filter(pl.col("sha256").is_in(wanted))
+            else:
+                scan = (
+                    pl.scan_parquet(files, schema=schema, include_file_paths="batch_path")
+                    .filter(pl.col("sha256").is_in(wanted))
+                    .with_columns(batch=_file_name("batch_path"))
+                    .join(chosen.lazy(), on=["sha256", "batch"], how="semi")
+                    .select(list(schema))
+                )
+            if name in _MAY_REPEAT_ROWS:
+                scan = scan.unique(maintain_order=True)
+            scans[name] = scan
+        return scans
+
+    def _whole_batches(self) -> list[str]:
+        """File names of the batches whose every table is written, sorted."""
+        listed = [
+            {entry.name for entry in os.scandir(folder)} if folder.is_dir() else set()
+            for folder in (self.parsed / name for name in SCHEMAS)
+        ]
+        whole = set.intersection(*listed)
+        return sorted(name for name in whole if name.endswith(".parquet"))
+
+    def compact(self, live_sha256: pl.Series) -> bool:
+        """Merge the batches into one when there are many, or when most cached contents are
+        no longer in the landing zone; otherwise only delete batches with no live content.
+
+        Keeps later builds reading a few files instead of hundreds of small ones. The merged
+        batch is written whole (parsed_file last) before the batches it replaces are removed
+        (parsed_file first), so a killed compaction leaves every content in a whole batch.
+        Returns whether it merged.
+        """
+        live = live_sha256.drop_nulls().unique()
+        batches = self._whole_batches()
+        self._remove_orphans(batches)
+        if not batches:
+            return False
+        cached = pl.scan_parquet(
+            [self.parsed / "parsed_file" / batch for batch in batches],
+            include_file_paths="batch_path",
+        ).select("sha256", batch=_file_name("batch_path"))
+        cached = cached.with_columns(is_live=pl.col("sha256").is_in(live.implode())).collect()
+        n_live = cached.filter(pl.col("is_live"))["sha256"].n_unique()
+        if len(batches) <= _MAX_BATCHES and 2 * n_live >= cached.height:
+            dead = cached.group_by("batch").agg(pl.col("is_live").any()).filter(~pl.col("is_live"))
+            for batch in sorted(dead["batch"].to_list()):
+                self._remove_batch(batch)
+            return False
+        frames = self.load_frames(live)
+        merged = f"{self.write_batch(frames)}.parquet" if n_live else None
+        for batch in batches:
+            if batch != merged:
+                self._remove_batch(batch)
+        return True
+
+    def _remove_batch(self, batch_file_name: str) -> None:
+        for name in ["parsed_file", *(n for n in SCHEMAS if n != "parsed_file")]:
+            (self.parsed / name / batch_file_name).unlink(missing_ok=True)
+
+    def _remove_orphans(self, whole_batches: list[str]) -> None:
+        """Tables of batches a killed run left without all their tables: their contents are
+        parsed again into whole batches."""
+        whole = set(whole_batches)
+        for name in SCHEMAS:
+            folder = self.parsed / name
+            if folder.is_dir():
+                for entry in os.scandir(folder):
+                    if entry.name.endswith(".parquet") and entry.name not in whole:
+                        Path(entry.path).unlink(missing_ok=True)
 
     def drop_unused_batches(self, live_sha256: pl.Series) -> int:
-        """Delete batches none of whose contents is still in the landing zone."""
-        folder = self.parsed / "parsed_file"
-        removed = 0
-        live = live_sha256.unique().implode()
-        for batch_file in sorted(folder.glob("*.parquet")):
-            shas = pl.read_parquet(batch_file, columns=["sha256"])
-            if shas.filter(pl.col("sha256").is_in(live)).is_empty():
-                batch_file.unlink()
-                for name in SCHEMAS:
-                    (self.parsed / name / batch_file.name).unlink(missing_ok=True)
-                removed += 1
+        """Delete batches none of whose contents is still in the landing zone, and batches
+        missing a table (their contents were parsed again into whole batches), and the
+        cache of older readers."""
+        before = len(list((self.parsed / "parsed_file").glob("*.parquet")))
+        self.compact(live_sha256)
+        after = len(list((self.parsed / "parsed_file").glob("*.parquet")))
         stale_readers = [p for p in (self.root / "parsed").glob("*") if p != self.parsed]
         for folder_of_old_reader in stale_readers:
             shutil.rmtree(folder_of_old_reader, ignore_errors=True)
-        return removed
+        return before - after
+
+
+def _file_name(path_column: str) -> pl.Expr:
+    return pl.col(path_column).str.extract(r"([^/\\]+)$")
 
 
 def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:

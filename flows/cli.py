@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
@@ -46,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         from flows.ingest import CheckFailed
 
-        print(f"scholarhouse {args.command}: {error}", file=sys.stderr)
+        # One line: DuckDB hints, HTTP error bodies and the like span several.
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"scholarhouse {args.command}: {message}", file=sys.stderr)
         return EXIT_CHECK_FAILED if isinstance(error, CheckFailed) else EXIT_ERROR
 
 
@@ -112,20 +117,54 @@ def _warehouse_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    if not args.raw.is_dir():  # before starting Prefect for nothing
+        raise FileNotFoundError(f"raw folder {args.raw} does not exist")
     from flows.runner import run_ingest
 
-    summary = run_ingest(
-        raw_dir=args.raw,
-        warehouse=args.warehouse,
-        rebuild=args.rebuild,
-        workers=args.workers,
-        batch_files=args.batch_files,
-        dask_address=args.dask_address,
-        dask_local=args.dask_local,
-        show_progress=sys.stderr.isatty(),
-    )
+    with _expected_errors_in_one_line():
+        summary = run_ingest(
+            raw_dir=args.raw,
+            warehouse=args.warehouse,
+            rebuild=args.rebuild,
+            workers=args.workers,
+            batch_files=args.batch_files,
+            dask_address=args.dask_address,
+            dask_local=args.dask_local,
+            show_progress=sys.stderr.isatty(),
+        )
     print(summary.to_markdown())
     return 0
+
+
+@contextmanager
+def _expected_errors_in_one_line() -> Iterator[None]:
+    """Keep Prefect's console from printing expected failures (a failed data check, too
+    little disk, another run holding the lock) as tracebacks: `main` says each in one line.
+    The flow run's logs in the Prefect API keep the full record."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    from flows.cache import IngestLocked
+    from flows.ingest import CheckFailed, NotEnoughDisk
+
+    expected = (CheckFailed, NotEnoughDisk, IngestLocked)
+
+    def unexpected(record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], expected))
+
+    loggers = [logging.getLogger(), *map(logging.getLogger, list(logging.root.manager.loggerDict))]
+    handlers = {
+        id(handler): handler
+        for logger in loggers
+        for handler in logger.handlers
+        if isinstance(handler, PrefectConsoleHandler)
+    }.values()
+    for handler in handlers:
+        handler.addFilter(unexpected)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(unexpected)
 
 
 def _sql(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -26,7 +26,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
-from prefect.utilities.annotations import unmapped
+from prefect.utilities.annotations import quote, unmapped
 
 from flows import models
 from flows.cache import MANIFEST_SCHEMA, State
@@ -39,15 +39,32 @@ from flows.landing import (
 )
 from flows.normalise import normalise
 from flows.warehouse import (
+    build_session,
     connect_build,
     create_table,
     free_bytes,
     publish,
-    read_table,
+    query_frame,
+    read_only,
     table_counts,
 )
 
 DEFAULT_BATCH_FILES: Final = 500
+# The landing zone travels between tasks as frames: Prefect looks into every element of a
+# list passed to a task, which costs seconds for 10^5 files, and never into a frame.
+_RAW_FILE_SCHEMA: Final = {
+    "path": pl.String(),
+    "size_bytes": pl.Int64(),
+    "mtime_ns": pl.Int64(),
+    "skip_reason": pl.String(),
+}
+_FILE_ROW_SCHEMA: Final = {
+    "path": pl.String(),
+    "size_bytes": pl.Int64(),
+    "mtime_ns": pl.Int64(),
+    "sha256": pl.String(),
+    "skip_reason": pl.String(),
+}
 _PACKAGE: Final = Path(__file__).parent
 _MIN_FREE_BYTES: Final = 64 * 1024 * 1024
 
@@ -89,7 +106,10 @@ class RunSummary:
         ]
         if self.quarantined:
             lines += ["", "| quarantined file | reason |", "|---|---|"]
-            lines += [f"| {path} | {reason} |" for path, reason in self.quarantined[:50]]
+            lines += [
+                f"| {_cell(path)} | {_cell(reason or '')} |"
+                for path, reason in self.quarantined[:50]
+            ]
             if len(self.quarantined) > 50:
                 lines.append(f"| … | {len(self.quarantined) - 50} more in `ingest_file` |")
         if self.rows:
@@ -102,33 +122,46 @@ class RunSummary:
         return "\n".join(lines)
 
 
+def _cell(text: str) -> str:
+    """Text for one markdown table cell: a file name may hold bars and line breaks."""
+    return text.replace("|", "\\|").replace("\r", "\\r").replace("\n", "\\n")
+
+
 @task(cache_policy=NO_CACHE)
-def discover_files(raw_dir: Path) -> list[RawFile]:
+def discover_files(raw_dir: Path) -> pl.DataFrame:
     """List every file under the raw folder with its size and modification time."""
-    return discover(raw_dir)
+    found = discover(raw_dir)
+    return pl.DataFrame(
+        {name: [getattr(raw, name) for raw in found] for name in _RAW_FILE_SCHEMA},
+        schema=_RAW_FILE_SCHEMA,
+    )
 
 
 @task(cache_policy=NO_CACHE)
 def plan_reads(
-    files: list[RawFile], manifest: pl.DataFrame, parsed: frozenset[str]
-) -> tuple[list[FileRow], list[RawFile]]:
+    files: pl.DataFrame, manifest: pl.DataFrame, parsed: frozenset[str]
+) -> tuple[pl.DataFrame, list[RawFile]]:
     """Split files into unchanged ones (size and mtime as last run) and ones to read."""
-    previous = {
-        row["path"]: row for row in manifest.iter_rows(named=True) if row["sha256"] in parsed
-    }
-    unchanged: list[FileRow] = []
-    to_read: list[RawFile] = []
-    for raw in files:
-        known = previous.get(raw.path)
-        if (
-            raw.skip_reason is None
-            and known is not None
-            and known["size_bytes"] == raw.size_bytes
-            and known["mtime_ns"] == raw.mtime_ns
-        ):
-            unchanged.append(FileRow(raw.path, raw.size_bytes, raw.mtime_ns, known["sha256"], None))
-        else:
-            to_read.append(raw)
+    known = manifest.filter(pl.col("sha256").is_in(pl.Series(list(parsed), dtype=pl.String)))
+    planned = files.join(
+        known.select("path", known_size="size_bytes", known_mtime="mtime_ns", sha256="sha256"),
+        on="path",
+        how="left",
+        maintain_order="left",
+    ).with_columns(
+        is_unchanged=(
+            pl.col("skip_reason").is_null()
+            & (pl.col("known_size") == pl.col("size_bytes"))
+            & (pl.col("known_mtime") == pl.col("mtime_ns"))
+        ).fill_null(False)
+    )
+    unchanged = planned.filter(pl.col("is_unchanged")).select(list(_FILE_ROW_SCHEMA))
+    to_read = [
+        RawFile(*row)
+        for row in planned.filter(~pl.col("is_unchanged"))
+        .select(list(_RAW_FILE_SCHEMA))
+        .iter_rows()
+    ]
     return unchanged, to_read
 
 
@@ -158,7 +191,7 @@ def read_batches_in_processes(
     state_root: Path,
     workers: int,
     progress: Callable[[int, int], None] | None = None,
-) -> list[FileRow]:
+) -> pl.DataFrame:
     """Read batches across cores in a process pool (forkserver: workers start once, light)."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["flows.landing", "flows.cache", "flows.formats.frames"])
@@ -173,24 +206,16 @@ def read_batches_in_processes(
             rows.extend(future.result())
             if progress:
                 progress(len(rows), total)
-    return sorted(rows, key=lambda row: row.path)
+    return _file_rows_frame(rows)
 
 
 @task(cache_policy=NO_CACHE)
-def build_ledger(rows: list[FileRow], state_root: Path) -> pl.DataFrame:
+def build_ledger(files: pl.DataFrame, state_root: Path) -> pl.DataFrame:
     """One row per raw file: loaded, duplicate (same bytes as a loaded file) or quarantined."""
-    files = pl.DataFrame(
-        [asdict(r) for r in rows],
-        schema={
-            "path": pl.String,
-            "size_bytes": pl.Int64,
-            "mtime_ns": pl.Int64,
-            "sha256": pl.String,
-            "skip_reason": pl.String,
-        },
-    )
     parsed = (
-        State(state_root).load_frames(files["sha256"].drop_nulls())["parsed_file"].unique("sha256")
+        State(state_root)
+        .load_frames(files["sha256"].drop_nulls(), ["parsed_file"])["parsed_file"]
+        .unique("sha256")
     )
     ledger = files.join(parsed, on="sha256", how="left").sort("path")
     first_path = pl.col("path").first().over("sha256", order_by="path")
@@ -248,7 +273,7 @@ def normalise_tables(ledger: pl.DataFrame, state_root: Path) -> dict[str, pl.Dat
 @task(cache_policy=NO_CACHE)
 def load_tables(build: Path, tables: dict[str, pl.DataFrame], info: pl.DataFrame) -> None:
     """Create the core tables in the new build file, documented."""
-    con = connect_build(build, new=True)
+    con = connect_build(build)
     try:
         con.begin()
         for name, frame in tables.items():
@@ -298,11 +323,22 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def input_fingerprint(rows: list[FileRow]) -> str:
-    digest = hashlib.sha256()
-    for row in sorted(rows, key=lambda r: r.path):
-        digest.update(f"{row.path}\0{row.sha256}\0{row.skip_reason}\0{row.mtime_ns}\n".encode())
-    return digest.hexdigest()[:16]
+def input_fingerprint(rows: pl.DataFrame) -> str:
+    """Hash of every raw file's path, content hash, skip reason and modification time."""
+    # One line per file, `None` for a missing value; hashed as one text, sorted by path.
+    lines = rows.sort("path").select(
+        pl.concat_str(
+            "path",
+            pl.lit("\0"),
+            pl.col("sha256").fill_null("None"),
+            pl.lit("\0"),
+            pl.col("skip_reason").fill_null("None"),
+            pl.lit("\0"),
+            pl.col("mtime_ns").cast(pl.String),
+            pl.lit("\n"),
+        )
+    )
+    return hashlib.sha256("".join(lines.to_series().to_list()).encode()).hexdigest()[:16]
 
 
 @contextmanager
@@ -338,13 +374,12 @@ def ingest(
         with _timed(summary, "discover"):
             files = discover_files(raw_dir)
             parsed = state.parsed_sha256()
-            unchanged, to_read = plan_reads(files, state.read_manifest(), parsed)
+            unchanged, to_read = plan_reads(files, state.read_manifest(), quote(parsed))
         with _timed(summary, "read"):
-            rows = unchanged + _read(
-                raw_dir, to_read, parsed, state, batch_files, workers, progress
-            )
+            read = _read(raw_dir, to_read, parsed, state, batch_files, workers, progress)
+            rows = pl.concat([unchanged, read])
         summary.n_files_read = len(to_read)
-        summary.n_files_parsed = len(state.parsed_sha256() - parsed)
+        summary.n_files_parsed = len(state.parsed_sha256() - parsed) if to_read else 0
         fingerprints = (code_fingerprint(), input_fingerprint(rows))
         if not rebuild and warehouse.exists() and _published_fingerprints(state) == fingerprints:
             # The published build is of these very files: remember their sizes and times
@@ -367,23 +402,27 @@ def ingest(
                 "built_at": [datetime.now(UTC).replace(tzinfo=None)],
                 "code_fingerprint": [fingerprints[0]],
                 "input_fingerprint": [fingerprints[1]],
-                "n_files": [len(rows)],
+                "n_files": [rows.height],
             }
         )
-        with _timed(summary, "load"):
-            load_tables(build, tables, info)
-        with _timed(summary, "models"):
-            for model in models.discover_models(sql_dir()):
-                build_model(build, model)
-        with _timed(summary, "checks"):
-            results = run_checks(build)
-        summary.checks_failed = [r.name for r in results if r.n_violations]
+        with build_session(build):
+            with _timed(summary, "load"):
+                load_tables(build, tables, info)
+            del tables  # the build database holds them now
+            with _timed(summary, "models"):
+                for model in models.discover_models(sql_dir()):
+                    build_model(build, model)
+            with _timed(summary, "checks"):
+                results = run_checks(build)
+            summary.checks_failed = [r.name for r in results if r.n_violations]
+            if not summary.checks_failed:
+                with _timed(summary, "publish"):
+                    summary.rows = _counts_and_write_out(build)
         if summary.checks_failed:
             build.unlink(missing_ok=True)
             _finish(summary, warehouse)
             raise CheckFailed(_describe_failed_checks(results))
         with _timed(summary, "publish"):
-            summary.rows = _counts(build)
             publish_build(build, warehouse)
             state.write_manifest(_manifest(rows))
             _write_published_fingerprints(state, fingerprints)
@@ -401,12 +440,13 @@ def _read(
     batch_files: int,
     workers: int,
     progress: Callable[[int, int], None] | None,
-) -> list[FileRow]:
+) -> pl.DataFrame:
     """Read in batches: on the flow's Dask cluster, in a local process pool, or here."""
     batches = _batches(to_read, batch_files)
     rows: list[FileRow] = []
     context = FlowRunContext.get()
     on_dask = context is not None and type(context.task_runner).__name__ == "DaskTaskRunner"
+    # quote(): Prefect would otherwise look into each of the 10^5 known contents and files.
     if on_dask and len(batches) > 1:
         futures = read_batch.map(raw_dir, batches, unmapped(parsed), unmapped(state.root))
         for future in futures:
@@ -414,20 +454,31 @@ def _read(
             if progress:
                 progress(len(rows), len(to_read))
     elif workers > 1 and len(batches) > 1:
-        rows = read_batches_in_processes(
-            raw_dir, batches, parsed, state.root, min(workers, len(batches)), progress
+        return read_batches_in_processes(
+            raw_dir,
+            quote(batches),
+            quote(parsed),
+            state.root,
+            min(workers, len(batches)),
+            progress,
         )
     else:
         for batch in batches:
-            rows.extend(read_batch(raw_dir, batch, parsed, state.root))
+            rows.extend(read_batch(raw_dir, quote(batch), quote(parsed), state.root))
             if progress:
                 progress(len(rows), len(to_read))
-    return rows
+    return _file_rows_frame(rows)
 
 
-def _manifest(rows: list[FileRow]) -> pl.DataFrame:
-    columns = {name: [getattr(row, name) for row in rows] for name in MANIFEST_SCHEMA}
-    return pl.DataFrame(columns, schema=MANIFEST_SCHEMA)
+def _file_rows_frame(rows: list[FileRow]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {name: [getattr(row, name) for row in rows] for name in _FILE_ROW_SCHEMA},
+        schema=_FILE_ROW_SCHEMA,
+    )
+
+
+def _manifest(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.select(list(MANIFEST_SCHEMA))
 
 
 def _summarise_files(
@@ -442,8 +493,9 @@ def _summarise_files(
 
 
 def _published_file_counts(warehouse: Path) -> dict[str, int]:
-    ledger = read_table(warehouse, "ingest_file")
-    return dict(ledger.group_by("status").len().iter_rows())
+    with read_only(warehouse) as con:
+        counts = query_frame(con, "select status, count(*) from ingest_file group by status")
+    return dict(counts.iter_rows())
 
 
 def _check_disk(state: State, warehouse: Path) -> None:
@@ -459,9 +511,12 @@ def _check_disk(state: State, warehouse: Path) -> None:
         )
 
 
-def _counts(build: Path) -> dict[str, int]:
+def _counts_and_write_out(build: Path) -> dict[str, int]:
+    """Rows per table; then the build is written out to its file, whole."""
     with connect_build(build) as con:
-        return table_counts(con)
+        counts = table_counts(con)
+        con.execute("checkpoint")
+        return counts
 
 
 def _describe_failed_checks(results: list[models.CheckResult]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -21,6 +22,9 @@ from flows.formats.records import ParsedFile, Quarantine
 
 # A folder named YYYY-MM-DD in a file's path states its capture date (git keeps no mtimes).
 _DATE_FOLDER: Final = r"^\d{4}-\d{2}-\d{2}$"
+_LINK_REASON: Final = "symbolic link: not followed"
+# Files of a read batch are fetched by this many threads.
+_FETCH_THREADS: Final = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +69,11 @@ def read_batch_into_cache(
     from flows.cache import State
     from flows.formats.frames import to_frames
 
-    results = [read_raw_file(raw_dir, raw, known) for raw in batch]
+    root = str(raw_dir.resolve())
+    # Reading waits on the disk when the files are not cached: fetch in threads, parse here.
+    with ThreadPoolExecutor(max_workers=_FETCH_THREADS) as pool:
+        fetched = list(pool.map(lambda raw: _fetch(raw_dir, raw, root), batch))
+    results = [_parse_fetched(raw, data, known) for raw, data in zip(batch, fetched, strict=True)]
     new: dict[str, ParsedFile | Quarantine] = {}
     for result in results:
         if result.parsed is not None and result.sha256 and result.sha256 not in new:
@@ -86,32 +94,33 @@ def read_batch_into_cache(
 
 def discover(raw_dir: Path) -> list[RawFile]:
     """Every file under raw_dir, sorted by path; links and escapes are marked, not followed."""
-    root = raw_dir.resolve()
+    root = str(raw_dir.resolve())
+    # Paths stay strings: a Path per entry costs more than the listing itself.
+    prefix = len(root.rstrip("/")) + 1
     found: list[RawFile] = []
     pending = [root]
     while pending:
         folder = pending.pop()
         try:
-            entries = list(os.scandir(folder))
+            with os.scandir(folder) as listing:
+                entries = list(listing)
         except OSError as error:
-            found.append(_skipped(root, Path(folder), f"folder cannot be listed: {error.strerror}"))
+            reason = f"folder cannot be listed: {error.strerror}"
+            found.append(_skipped(folder, folder[prefix:] or ".", reason))
             continue
         for entry in entries:
-            path = Path(entry.path)
             if entry.is_symlink():
-                found.append(_skipped(root, path, "symbolic link: not followed"))
+                found.append(_skipped(entry.path, entry.path[prefix:], _LINK_REASON))
             elif entry.is_dir(follow_symlinks=False):
-                pending.append(path)
+                pending.append(entry.path)
             elif entry.is_file(follow_symlinks=False):
                 info = entry.stat(follow_symlinks=False)
                 found.append(
-                    RawFile(
-                        _relative(root, path), info.st_size, info.st_mtime_ns, _size_check(info)
-                    )
+                    RawFile(entry.path[prefix:], info.st_size, info.st_mtime_ns, _size_check(info))
                 )
             else:
-                found.append(_skipped(root, path, "not a regular file"))
-    return sorted(found, key=lambda raw: raw.path)
+                found.append(_skipped(entry.path, entry.path[prefix:], "not a regular file"))
+    return sorted((_with_text_name(raw) for raw in found), key=lambda raw: raw.path)
 
 
 def capture_times(path: pl.Expr, mtime_ns: pl.Expr) -> pl.Expr:
@@ -134,16 +143,31 @@ def capture_times(path: pl.Expr, mtime_ns: pl.Expr) -> pl.Expr:
     )
 
 
-def read_raw_file(raw_dir: Path, raw: RawFile, known_sha256: frozenset[str]) -> ReadResult:
-    """Hash a file and parse it unless its content was parsed before."""
+def read_raw_file(
+    raw_dir: Path, raw: RawFile, known_sha256: frozenset[str], root: str | None = None
+) -> ReadResult:
+    """Hash a file and parse it unless its content was parsed before.
+
+    `root` is `raw_dir` resolved, when the caller has it already (one resolve per batch).
+    """
+    return _parse_fetched(raw, _fetch(raw_dir, raw, root), known_sha256)
+
+
+def _fetch(raw_dir: Path, raw: RawFile, root: str | None) -> bytes | Quarantine:
+    """The file's bytes, or why it is not read."""
     if raw.skip_reason is not None:
-        return ReadResult(raw.path, raw.size_bytes, raw.mtime_ns, "", Quarantine(raw.skip_reason))
-    full = raw_dir / raw.path
+        return Quarantine(raw.skip_reason)
     try:
-        data = _read_inside(raw_dir, full)
+        return _read_inside(root or str(raw_dir.resolve()), f"{raw_dir}/{raw.path}")
     except OSError as error:
-        reason = f"cannot be read: {error.strerror or error}"
-        return ReadResult(raw.path, raw.size_bytes, raw.mtime_ns, "", Quarantine(reason))
+        return Quarantine(f"cannot be read: {error.strerror or error}")
+
+
+def _parse_fetched(
+    raw: RawFile, data: bytes | Quarantine, known_sha256: frozenset[str]
+) -> ReadResult:
+    if isinstance(data, Quarantine):
+        return ReadResult(raw.path, raw.size_bytes, raw.mtime_ns, "", data)
     sha256 = hashlib.sha256(data).hexdigest()
     if sha256 in known_sha256:
         return ReadResult(raw.path, len(data), raw.mtime_ns, sha256, None)
@@ -156,15 +180,14 @@ def read_raw_file(raw_dir: Path, raw: RawFile, known_sha256: frozenset[str]) -> 
     return ReadResult(raw.path, len(data), raw.mtime_ns, sha256, parsed)
 
 
-def _read_inside(raw_dir: Path, full: Path) -> bytes:
+def _read_inside(root: str, full: str) -> bytes:
     """Open without following a link that appeared since discovery (O_NOFOLLOW)."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
     descriptor = os.open(full, flags)
     try:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             raise OSError(0, "not a regular file")
-        resolved = Path(os.path.realpath(full))
-        if not resolved.is_relative_to(raw_dir.resolve()):
+        if not _is_within(_opened_path(descriptor, full), root):
             raise OSError(0, "resolves outside the raw folder")
         chunks = []
         total = 0
@@ -178,20 +201,46 @@ def _read_inside(raw_dir: Path, full: Path) -> bytes:
         os.close(descriptor)
 
 
+def _opened_path(descriptor: int, full: str) -> str:
+    """Where the opened file really is: the kernel's name for the descriptor (one system call
+    on Linux, and no race with a folder renamed meanwhile), else the resolved path."""
+    try:
+        name = str(Path(f"/proc/self/fd/{descriptor}").readlink())
+    except OSError:
+        return os.path.realpath(full)
+    if not name.startswith("/") or name.endswith(" (deleted)"):
+        return os.path.realpath(full)
+    return name
+
+
+def _is_within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
 def _size_check(info: os.stat_result) -> str | None:
     if info.st_size > MAX_FILE_BYTES:
         return f"file is {info.st_size:,} bytes (limit {MAX_FILE_BYTES:,})"
     return None
 
 
-def _relative(root: Path, path: Path) -> str:
-    return path.relative_to(root).as_posix()
-
-
-def _skipped(root: Path, path: Path, reason: str) -> RawFile:
+def _with_text_name(raw: RawFile) -> RawFile:
+    """A name that is not valid UTF-8 cannot be stored as text (one such name would stop the
+    whole run): it is recorded with \\x escapes and not read."""
     try:
-        info = path.lstat()
+        raw.path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(raw.path).decode("utf-8", "backslashreplace")
+        reason = (
+            raw.skip_reason or "file name is not valid UTF-8 (shown with \\x escapes): not read"
+        )
+        return RawFile(shown, raw.size_bytes, raw.mtime_ns, reason)
+    return raw
+
+
+def _skipped(full: str, relative: str, reason: str) -> RawFile:
+    try:
+        info = os.lstat(full)
         size, mtime = info.st_size, info.st_mtime_ns
     except OSError:
         size, mtime = 0, 0
-    return RawFile(_relative(root, path), size, mtime, reason)
+    return RawFile(relative, size, mtime, reason)

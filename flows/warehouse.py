@@ -234,10 +234,20 @@ def document(
 _BUILD_CONFIG: Final = {"autoinstall_known_extensions": False}
 # The progress bar is a per-connection setting: DuckDB refuses it in the connect config.
 _NO_PROGRESS_BAR: Final = "set enable_progress_bar = false"
+# Open build databases by file (see `build_session`).
+_SESSIONS: Final[dict[str, duckdb.DuckDBPyConnection]] = {}
 
 
 def connect_build(path: Path, *, new: bool = False) -> duckdb.DuckDBPyConnection:
-    """A read-write connection to a build file; `new` removes a stale one first."""
+    """A read-write connection to a build file; `new` removes a stale one first.
+
+    Inside `build_session(path)` it is a new connection to the session's open database.
+    """
+    session = _SESSIONS.get(str(path))
+    if session is not None and not new:
+        con = session.cursor()
+        con.execute(_NO_PROGRESS_BAR)
+        return con
     if new:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
@@ -245,6 +255,27 @@ def connect_build(path: Path, *, new: bool = False) -> duckdb.DuckDBPyConnection
     con = duckdb.connect(str(path), config=dict(_BUILD_CONFIG))
     con.execute(_NO_PROGRESS_BAR)
     return con
+
+
+@contextmanager
+def build_session(path: Path) -> Iterator[None]:
+    """Create a new build file and keep its database open until the session ends.
+
+    The build's steps (load, each model, the checks) still connect one by one, and get
+    connections to this one open database: tables stay in DuckDB's buffers between steps
+    instead of being written, closed and read back for every model, and the file is written
+    out once, when the session ends.
+    """
+    key = str(path)
+    if key in _SESSIONS:
+        raise RuntimeError(f"a build session on {path} is already open")
+    con = connect_build(path, new=True)
+    _SESSIONS[key] = con
+    try:
+        yield
+    finally:
+        del _SESSIONS[key]
+        con.close()
 
 
 def publish(build: Path, target: Path) -> None:

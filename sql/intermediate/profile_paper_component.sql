@@ -19,39 +19,60 @@ shared_coauthors as (
         on authorships.paper_id = owner_papers.paper_id
         and authorships.author_id <> owner_papers.author_id
 ),
--- a bipartite graph per owner: paper nodes ('0' || paper_id) and coauthor nodes
--- ('1' || author_id); papers sort first, so a component's smallest label is its smallest paper
+-- papers numbered in (owner, paper_id) order, so a component's smallest number is its
+-- smallest paper_id, and labels propagate as integers (much cheaper to join than text)
+numbered as materialized (
+    select author_id, paper_id, row_number() over (order by author_id, paper_id) as node
+    from owner_papers
+),
+coauthor_papers as (
+    select numbered.node, shared_coauthors.author_id, shared_coauthors.coauthor_id
+    from shared_coauthors
+    join numbered
+        on numbered.author_id = shared_coauthors.author_id
+        and numbered.paper_id = shared_coauthors.paper_id
+),
+-- a coauthor on several of the owner's papers links them: as a star around the smallest of
+-- them (the same components as linking every pair, with as many edges as papers); a
+-- coauthor on one paper links nothing
+hubs as (
+    select author_id, coauthor_id, min(node) as hub
+    from coauthor_papers
+    group by author_id, coauthor_id
+    having count(*) > 1
+),
+edges as materialized (
+    select distinct coauthor_papers.node, hubs.hub
+    from coauthor_papers
+    join hubs
+        on hubs.author_id = coauthor_papers.author_id
+        and hubs.coauthor_id = coauthor_papers.coauthor_id
+    where coauthor_papers.node <> hubs.hub
+),
 arcs as materialized (
-    select author_id, '0' || paper_id as source_node, '1' || coauthor_id as target_node
-    from shared_coauthors
+    select node as source_node, hub as target_node from edges
     union all
-    select author_id, '1' || coauthor_id as source_node, '0' || paper_id as target_node
-    from shared_coauthors
+    select hub as source_node, node as target_node from edges
 ),
-nodes as (
-    select author_id, '0' || paper_id as node from owner_papers
-    union
-    select author_id, '1' || coauthor_id as node from shared_coauthors
-),
--- min-label propagation, as in author_network: nodes whose label changed offer it to their
+-- min-label propagation, as in author_network: papers whose label changed offer it to their
 -- neighbours, which take the smallest offer when it is lower than their current label
-labels (author_id, node, label) using key (author_id, node) as (
-    select author_id, node, node as label from nodes
+labels (node, label) using key (node) as (
+    select node, node as label from numbered
     union
-    select offers.author_id, offers.node, offers.label
+    select offers.node, offers.label
     from (
-        select arcs.author_id, arcs.target_node as node, min(labels.label) as label
+        select arcs.target_node as node, min(labels.label) as label
         from labels
-        join arcs on arcs.author_id = labels.author_id and arcs.source_node = labels.node
-        group by arcs.author_id, arcs.target_node
+        join arcs on arcs.source_node = labels.node
+        group by arcs.target_node
     ) as offers
-    join recurring.labels as current_label
-        on current_label.author_id = offers.author_id and current_label.node = offers.node
+    join recurring.labels as current_label on current_label.node = offers.node
     where offers.label < current_label.label
 )
 select
-    author_id,
-    substr(node, 2) as paper_id,
-    substr(label, 2) as component_paper_id
+    members.author_id,
+    members.paper_id,
+    roots.paper_id as component_paper_id
 from labels
-where starts_with(node, '0')
+join numbered as members on members.node = labels.node
+join numbered as roots on roots.node = labels.label

@@ -258,12 +258,16 @@ def build_ledger(files: pl.DataFrame, state_root: Path) -> pl.DataFrame:
 def normalise_tables(ledger: pl.DataFrame, state_root: Path) -> dict[str, pl.DataFrame]:
     """Keys, dates, categories and identities: the core tables as frames."""
     loaded = ledger.filter(pl.col("status") == "loaded")
-    frames = State(state_root).load_frames(loaded["sha256"])
-    tables = normalise(frames, loaded.select("sha256", "path", "captured_at"))
+    state = State(state_root)
+    failures = state.load_frames(loaded["sha256"], ["failure"])["failure"]
+    # Handed over, not kept here: normalise lets each parsed frame go once it has read it.
+    tables = normalise(
+        state.load_frames(loaded["sha256"], ["profile", "paper", "mention", "topic"]),
+        loaded.select("sha256", "path", "captured_at"),
+    )
     tables["ingest_file"] = ledger.drop("mtime_ns")
     tables["ingest_failure"] = (
-        frames["failure"]
-        .join(loaded.select("sha256", "path"), on="sha256")
+        failures.join(loaded.select("sha256", "path"), on="sha256")
         .select("sha256", "path", "line", "reason", "text")
         .sort("path", "line")
     )
@@ -272,12 +276,13 @@ def normalise_tables(ledger: pl.DataFrame, state_root: Path) -> dict[str, pl.Dat
 
 @task(cache_policy=NO_CACHE)
 def load_tables(build: Path, tables: dict[str, pl.DataFrame], info: pl.DataFrame) -> None:
-    """Create the core tables in the new build file, documented."""
+    """Create the core tables in the new build file, documented; the frames are handed over
+    (each leaves `tables` once its table is made, so its memory goes)."""
     con = connect_build(build)
     try:
         con.begin()
-        for name, frame in tables.items():
-            create_table(con, name, frame)
+        for name in list(tables):
+            create_table(con, name, tables.pop(name))
         create_table(con, "warehouse_info", info)
         con.commit()
     finally:
@@ -408,7 +413,6 @@ def ingest(
         with build_session(build):
             with _timed(summary, "load"):
                 load_tables(build, tables, info)
-            del tables  # the build database holds them now
             with _timed(summary, "models"):
                 for model in models.discover_models(sql_dir()):
                     build_model(build, model)

@@ -73,15 +73,35 @@ def fold_key(text: pl.Expr) -> pl.Expr:
     return pl.when(folded == "").then(text.str.strip_chars().str.to_lowercase()).otherwise(folded)
 
 
+def _fold_ascii_key(text: pl.Expr) -> pl.Expr:
+    """`fold_key` of ASCII text: Unicode normalisation and accents change nothing there, and
+    the only letters and digits are a-z (once lower-cased) and 0-9."""
+    folded = text.str.to_lowercase().str.replace_all(r"[^a-z0-9]+", " ").str.strip_chars()
+    return pl.when(folded == "").then(text.str.strip_chars().str.to_lowercase()).otherwise(folded)
+
+
 def with_key(frame: pl.DataFrame, column: str, key: str) -> pl.DataFrame:
     """Add `key`, the `fold_key` of `column`, folding each distinct value once.
 
     Names and titles repeat across papers and pages; folding (two Unicode normalisations and
-    regular expressions) costs more than a join on the distinct values.
+    regular expressions) costs more than a join on the distinct values. Most are plain ASCII,
+    whose fold is a third of the work (`_fold_ascii_key`).
     """
     distinct = frame.select(pl.col(column).unique())
-    keyed = distinct.with_columns(fold_key(pl.col(column)).alias(key))
-    return frame.join(keyed, on=column, how="left", nulls_equal=True, maintain_order="left")
+    is_ascii = pl.col(column).str.len_bytes() == pl.col(column).str.len_chars()
+    keyed = pl.concat(
+        [
+            distinct.filter(is_ascii).with_columns(_fold_ascii_key(pl.col(column)).alias(key)),
+            distinct.filter(~is_ascii | pl.col(column).is_null()).with_columns(
+                fold_key(pl.col(column)).alias(key)
+            ),
+        ]
+    )
+    # Joined to the one column, then added: a join would copy every other column as well.
+    keys = frame.select(column).join(
+        keyed, on=column, how="left", nulls_equal=True, maintain_order="left"
+    )
+    return frame.with_columns(keys[key])
 
 
 def stable_ids(keys: pl.Series, prefix: str) -> pl.Series:
@@ -161,15 +181,24 @@ def normalise(frames: dict[str, pl.DataFrame], files: pl.DataFrame) -> dict[str,
         .sort("path", "captured_at", nulls_last=True)
         .unique("sha256", keep="first", maintain_order=True)
     )
+    # Contents are joined on their sha256 over and over: as a categorical each join compares
+    # small integers, not 64-character texts; comparisons and sorts still follow the text.
+    as_content = pl.col("sha256").cast(pl.Categorical)
+    files = files.with_columns(as_content)
+    # This function's own copy of the frames: each is let go once read (the caller may keep
+    # its own; the flow does not, so the parsed frames do not outlive their use).
+    frames = {name: frame.with_columns(as_content) for name, frame in frames.items()}
     loaded = files["sha256"]
-    profiles = _profiles(frames["profile"].filter(pl.col("sha256").is_in(loaded.implode())), files)
+    profiles = _profiles(
+        frames.pop("profile").filter(pl.col("sha256").is_in(loaded.implode())), files
+    )
     observations = _paper_observations(
-        frames["paper"].filter(pl.col("sha256").is_in(loaded.implode())), files, profiles
+        frames.pop("paper").filter(pl.col("sha256").is_in(loaded.implode())), files, profiles
     )
     observations = _assign_paper_ids(observations)
     papers = _papers(observations)
     profile_paper = _profile_papers(observations, profiles)
-    mention = frames["mention"].filter(pl.col("sha256").is_in(loaded.implode()))
+    mention = frames.pop("mention").filter(pl.col("sha256").is_in(loaded.implode()))
     source_mentions = _source_mentions(mention, observations)
     profiles, crosswalk = _assign_owner_ids(profiles, profile_paper, source_mentions)
     profile_paper = profile_paper.join(
@@ -177,23 +206,26 @@ def normalise(frames: dict[str, pl.DataFrame], files: pl.DataFrame) -> dict[str,
         on=["sha256", "profile_index"],
     )
     mentions = _resolve_mentions(mention, observations, profiles, profile_paper, crosswalk)
+    del mention
     authorship = _authorships(mentions, profile_paper, observations)
     authors = _authors(mentions, profiles)
-    topics = _paper_topics(papers, frames["topic"], observations)
+    del mentions
+    topics = _paper_topics(papers, frames.pop("topic"), observations)
     citations = _citation_observations(observations)
+    as_text = pl.col("sha256").cast(pl.String)
     return {
         "author": authors,
         "paper": papers,
         "authorship": authorship,
         "paper_topic": topics,
-        "paper_citation": citations,
+        "paper_citation": citations.with_columns(as_text),
         "author_source_id": _source_ids(crosswalk),
-        "profile_snapshot": _snapshots(profiles, observations),
+        "profile_snapshot": _snapshots(profiles, observations).with_columns(as_text),
         "profile_paper": profile_paper.select(
             "snapshot_id", "author_id", "paper_id", pl.col("line").min().over("snapshot_id", "paper_id")
         ).unique(["snapshot_id", "paper_id"]).sort("snapshot_id", "paper_id"),
         "paper_observation": observations.sort("paper_id", "sha256", "line", "paper_index").select(
-            "paper_id", "sha256", "path", "line", "source", "source_paper_id", "title",
+            "paper_id", as_text, "path", "line", "source", "source_paper_id", "title",
             "published_on", "published_year", "date_text", "category_raw", "has_code",
             "n_citations", "n_authors_listed", "authors_truncated", "affiliation",
             "captured_at", "flags",
@@ -290,17 +322,16 @@ def _assign_paper_ids(observations: pl.DataFrame) -> pl.DataFrame:
     title_year = pl.when(pl.col("title_key").str.len_chars() > 0).then(
         pl.format("t:{}|{}", "title_key", pl.col("published_year").cast(pl.String).fill_null("?"))
     )
-    keyed = observations.with_columns(
-        observation=observation,
-        keys=pl.concat_list(
-            pl.format("doi:{}", "doi"),
-            pl.format("arxiv:{}", pl.col("arxiv_id").str.to_lowercase()),
-            pl.format("{}:{}", "source", "source_paper_id"),
-            # An untitled observation must not merge with other untitled ones.
-            pl.coalesce(title_year, pl.format("obs:{}", observation)),
-        ).list.drop_nulls(),
-    )
-    pairs = keyed.select("observation", key="keys").explode("key")
+    keys = pl.concat_list(
+        pl.format("doi:{}", "doi"),
+        pl.format("arxiv:{}", pl.col("arxiv_id").str.to_lowercase()),
+        pl.format("{}:{}", "source", "source_paper_id"),
+        # An untitled observation must not merge with other untitled ones.
+        pl.coalesce(title_year, pl.format("obs:{}", observation)),
+    ).list.drop_nulls()
+    # Observations are numbered for the joins below (integers, not their text keys).
+    numbered = observations.with_row_index("observation")
+    pairs = numbered.select("observation", key=keys).explode("key")
     edges = pairs.join(pairs, on="observation").filter(pl.col("key") < pl.col("key_right"))
     labels = connected_labels(edges.select(a="key", b="key_right").unique(), pairs["key"].unique())
     group = (
@@ -308,8 +339,10 @@ def _assign_paper_ids(observations: pl.DataFrame) -> pl.DataFrame:
         .group_by("observation")
         .agg(pl.col("label").min())
     )
-    keyed = keyed.join(group, on="observation", maintain_order="left")
-    return keyed.with_columns(paper_id=stable_ids(keyed["label"], "P")).drop("label")
+    # One label per observation, in observation order: added as a column, without a join
+    # that would copy every other column.
+    label = group.sort("observation")["label"]
+    return observations.with_columns(paper_id=stable_ids(label, "P"))
 
 
 def _latest_first(frame: pl.DataFrame, *then: str) -> pl.DataFrame:
@@ -503,15 +536,19 @@ def _resolve_mentions(
     named = wanted.join(
         profiles.select("name_key", candidate="author_id").unique(), on="name_key"
     ).join(page_papers.select("paper_id", "sha256", "profile_index"), on="paper_id")
-    # ... count the papers that page shares with the owner's pages.
+    # ... count the papers that page shares with the owner's pages: from the papers each
+    # page shows that the owner holds (joining every paper of a page to every candidate
+    # first would make 10^7 rows at 10^5 pages).
     candidate_papers = page_papers.select(candidate="author_id", shared="paper_id").unique()
     shows = page_papers.select("sha256", "profile_index", "author_id", shared="paper_id")
     overlap = (
-        named.select("sha256", "profile_index", "candidate")
-        .unique()
-        .join(shows, on=["sha256", "profile_index"])
+        shows.join(candidate_papers, on="shared")
         .filter(pl.col("author_id") != pl.col("candidate"))
-        .join(candidate_papers, on=["candidate", "shared"])
+        .join(
+            named.select("sha256", "profile_index", "candidate").unique(),
+            on=["sha256", "profile_index", "candidate"],
+            how="semi",
+        )
         .group_by("sha256", "profile_index", "candidate")
         .agg(n_shared=pl.col("shared").n_unique())
     )
@@ -560,8 +597,10 @@ def _authorships(
     mentions: pl.DataFrame, profile_paper: pl.DataFrame, observations: pl.DataFrame
 ) -> pl.DataFrame:
     """Listed authors, plus each page owner on every paper of their page (position unknown)."""
+    # Only the columns the order and the answer need: sorting carries every column.
+    ordering = ["captured_at", "source_rank", "sha256", "line", "paper_index", "position"]
     listed = (
-        _latest_first(mentions, "position")
+        _latest_first(mentions.select("paper_id", "author_id", *ordering), "position")
         .group_by("paper_id", "author_id", maintain_order=True)
         .agg(author_position=pl.col("position").first(), is_inferred=pl.lit(False))
     )

@@ -139,11 +139,13 @@ class State:
     ) -> dict[str, pl.DataFrame]:
         """The parsed frames of the given contents, each content once (all tables, or those
         named)."""
-        scans = self._scan_frames(sha256, tables)
+        scans = self.scan_frames(sha256, tables)
         return dict(zip(scans, pl.collect_all(scans.values()), strict=True))
 
-    def _scan_frames(self, sha256: pl.Series, tables: Iterable[str]) -> dict[str, pl.LazyFrame]:
-        """Lazy frames of the given contents over the whole batches.
+    def scan_frames(
+        self, sha256: pl.Series, tables: Iterable[str] = tuple(SCHEMAS)
+    ) -> dict[str, pl.LazyFrame]:
+        """`load_frames` as scans: each table is read when collected, only the columns asked.
 
         A content parsed into two batches (the same bytes at two paths read by two workers,
         or a compaction killed before it removed what it merged) is taken from one of them:
@@ -240,9 +242,10 @@ class State:
                         Path(entry.path).unlink(missing_ok=True)
 
     def drop_unused_batches(self, live_sha256: pl.Series) -> int:
-        """Delete batches none of whose contents is still in the landing zone, and batches
-        missing a table (their contents were parsed again into whole batches), and the
-        cache of older readers."""
+        """Delete batches none of whose contents is still in the landing zone, tables of
+        batches missing a table (their contents were parsed again into whole batches) and the
+        cache of older readers; merge many batches into one (see `compact`). Returns how many
+        batch files fewer there are."""
         before = len(list((self.parsed / "parsed_file").glob("*.parquet")))
         self.compact(live_sha256)
         after = len(list((self.parsed / "parsed_file").glob("*.parquet")))

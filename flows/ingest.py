@@ -9,6 +9,7 @@ published file is always a complete build and incremental runs equal a rebuild f
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
 import time
@@ -31,10 +32,11 @@ from prefect.utilities.annotations import quote, unmapped
 from flows import models
 from flows.cache import MANIFEST_SCHEMA, State
 from flows.landing import (
+    RAW_FILE_SCHEMA,
     FileRow,
     RawFile,
     capture_times,
-    discover,
+    discover_frame,
     read_batch_into_cache,
 )
 from flows.normalise import normalise
@@ -52,12 +54,6 @@ from flows.warehouse import (
 DEFAULT_BATCH_FILES: Final = 500
 # The landing zone travels between tasks as frames: Prefect looks into every element of a
 # list passed to a task, which costs seconds for 10^5 files, and never into a frame.
-_RAW_FILE_SCHEMA: Final = {
-    "path": pl.String(),
-    "size_bytes": pl.Int64(),
-    "mtime_ns": pl.Int64(),
-    "skip_reason": pl.String(),
-}
 _FILE_ROW_SCHEMA: Final = {
     "path": pl.String(),
     "size_bytes": pl.Int64(),
@@ -130,11 +126,7 @@ def _cell(text: str) -> str:
 @task(cache_policy=NO_CACHE)
 def discover_files(raw_dir: Path) -> pl.DataFrame:
     """List every file under the raw folder with its size and modification time."""
-    found = discover(raw_dir)
-    return pl.DataFrame(
-        {name: [getattr(raw, name) for raw in found] for name in _RAW_FILE_SCHEMA},
-        schema=_RAW_FILE_SCHEMA,
-    )
+    return discover_frame(raw_dir)
 
 
 @task(cache_policy=NO_CACHE)
@@ -142,7 +134,9 @@ def plan_reads(
     files: pl.DataFrame, manifest: pl.DataFrame, parsed: frozenset[str]
 ) -> tuple[pl.DataFrame, list[RawFile]]:
     """Split files into unchanged ones (size and mtime as last run) and ones to read."""
-    known = manifest.filter(pl.col("sha256").is_in(pl.Series(list(parsed), dtype=pl.String)))
+    known = manifest.filter(
+        pl.col("sha256").is_in(pl.Series(list(parsed), dtype=pl.String).implode())
+    )
     planned = files.join(
         known.select("path", known_size="size_bytes", known_mtime="mtime_ns", sha256="sha256"),
         on="path",
@@ -158,9 +152,7 @@ def plan_reads(
     unchanged = planned.filter(pl.col("is_unchanged")).select(list(_FILE_ROW_SCHEMA))
     to_read = [
         RawFile(*row)
-        for row in planned.filter(~pl.col("is_unchanged"))
-        .select(list(_RAW_FILE_SCHEMA))
-        .iter_rows()
+        for row in planned.filter(~pl.col("is_unchanged")).select(list(RAW_FILE_SCHEMA)).iter_rows()
     ]
     return unchanged, to_read
 
@@ -260,9 +252,9 @@ def normalise_tables(ledger: pl.DataFrame, state_root: Path) -> dict[str, pl.Dat
     loaded = ledger.filter(pl.col("status") == "loaded")
     state = State(state_root)
     failures = state.load_frames(loaded["sha256"], ["failure"])["failure"]
-    # Handed over, not kept here: normalise lets each parsed frame go once it has read it.
+    # Scans: normalise reads each parsed table when it needs it and lets it go after.
     tables = normalise(
-        state.load_frames(loaded["sha256"], ["profile", "paper", "mention", "topic"]),
+        state.scan_frames(loaded["sha256"], ["profile", "paper", "mention", "topic"]),
         loaded.select("sha256", "path", "captured_at"),
     )
     tables["ingest_file"] = ledger.drop("mtime_ns")
@@ -376,13 +368,16 @@ def ingest(
         state.clear_stale()
         if rebuild:
             state.reset()
+        elif (unchanged_summary := nothing_changed(raw_dir, warehouse)) is not None:
+            _finish(unchanged_summary, warehouse)
+            return unchanged_summary
         with _timed(summary, "discover"):
             files = discover_files(raw_dir)
             parsed = state.parsed_sha256()
             unchanged, to_read = plan_reads(files, state.read_manifest(), quote(parsed))
         with _timed(summary, "read"):
-            read = _read(raw_dir, to_read, parsed, state, batch_files, workers, progress)
-            rows = pl.concat([unchanged, read])
+            just_read = _read(raw_dir, to_read, parsed, state, batch_files, workers, progress)
+            rows = pl.concat([unchanged, just_read])
         summary.n_files_read = len(to_read)
         summary.n_files_parsed = len(state.parsed_sha256() - parsed) if to_read else 0
         fingerprints = (code_fingerprint(), input_fingerprint(rows))
@@ -393,7 +388,7 @@ def ingest(
                 state.write_manifest(_manifest(rows))
             summary.changed = False
             summary.published = True
-            summary.files = _published_file_counts(warehouse)
+            summary.files = _published_file_counts(state, warehouse)
             _finish(summary, warehouse)
             return summary
         with _timed(summary, "normalise"):
@@ -429,7 +424,7 @@ def ingest(
         with _timed(summary, "publish"):
             publish_build(build, warehouse)
             state.write_manifest(_manifest(rows))
-            _write_published_fingerprints(state, fingerprints)
+            _write_published_fingerprints(state, fingerprints, summary.files)
             state.drop_unused_batches(ledger["sha256"].drop_nulls())
         summary.published = True
     _finish(summary, warehouse)
@@ -496,10 +491,67 @@ def _summarise_files(
     summary.n_block_failures = tables["ingest_failure"].height
 
 
-def _published_file_counts(warehouse: Path) -> dict[str, int]:
+def _published_file_counts(state: State, warehouse: Path) -> dict[str, int]:
+    """Files per status in the published build: as written beside its fingerprints, else
+    counted in the warehouse (a build published before the counts were kept)."""
+    path = state.root / "published.txt"
+    lines = path.read_text().splitlines() if path.exists() else []
+    if len(lines) == 2:
+        try:
+            counts = json.loads(lines[1])
+        except ValueError:
+            counts = None
+        if isinstance(counts, dict) and all(isinstance(n, int) for n in counts.values()):
+            return counts
     with read_only(warehouse) as con:
         counts = query_frame(con, "select status, count(*) from ingest_file group by status")
     return dict(counts.iter_rows())
+
+
+def nothing_changed(raw_dir: Path, warehouse: Path) -> RunSummary | None:
+    """The summary of a run that would find nothing to do, or None when something changed or
+    this cannot be told cheaply.
+
+    Lists the raw folder and compares each file's size and modification time with the
+    manifest of the published build, then both fingerprints (code and inputs) with the ones
+    the build was made from. No raw file is opened and no flow run is needed: a scheduled
+    run over an unchanged landing zone costs one listing.
+    """
+    started = time.perf_counter()
+    state = State.for_warehouse(warehouse)
+    published = _published_fingerprints(state)
+    if published is None or not warehouse.exists() or not state.manifest_path.exists():
+        return None
+    if published[0] != code_fingerprint():
+        return None
+    files = discover_frame(raw_dir)
+    manifest = state.read_manifest()
+    if files.height != manifest.height:
+        return None
+    # A file the last read skipped (a link, too large, a name that is not text) is skipped
+    # again for the same reason; every other file must be the one the manifest knows.
+    rows = files.join(
+        manifest.select("path", known_size="size_bytes", known_mtime="mtime_ns", sha256="sha256"),
+        on="path",
+        how="left",
+    )
+    readable = rows.filter(pl.col("skip_reason").is_null())
+    same = (
+        pl.col("sha256").is_not_null()
+        & (pl.col("known_size") == pl.col("size_bytes"))
+        & (pl.col("known_mtime") == pl.col("mtime_ns"))
+    ).fill_null(False)
+    if not readable.select(same.all()).item():
+        return None
+    rows = rows.with_columns(sha256=pl.when(pl.col("skip_reason").is_null()).then("sha256")).select(
+        list(_FILE_ROW_SCHEMA)
+    )
+    if input_fingerprint(rows) != published[1]:
+        return None
+    summary = RunSummary(warehouse=str(warehouse), published=True, changed=False)
+    summary.files = _published_file_counts(state, warehouse)
+    summary.seconds["discover"] = time.perf_counter() - started
+    return summary
 
 
 def _check_disk(state: State, warehouse: Path) -> None:
@@ -533,16 +585,21 @@ def _describe_failed_checks(results: list[models.CheckResult]) -> str:
 
 
 def _published_fingerprints(state: State) -> tuple[str, str] | None:
+    """The code and input fingerprints of the published build (first line of
+    `published.txt`; the second holds its files per status)."""
     path = state.root / "published.txt"
     if not path.exists():
         return None
-    parts = path.read_text().split()
+    lines = path.read_text().splitlines()
+    parts = lines[0].split() if lines else []
     return (parts[0], parts[1]) if len(parts) == 2 else None
 
 
-def _write_published_fingerprints(state: State, fingerprints: tuple[str, str]) -> None:
+def _write_published_fingerprints(
+    state: State, fingerprints: tuple[str, str], files: dict[str, int]
+) -> None:
     temporary = state.root / f"published.txt.tmp-{os.getpid()}"
-    temporary.write_text(" ".join(fingerprints))
+    temporary.write_text(" ".join(fingerprints) + "\n" + json.dumps(files, sort_keys=True))
     os.replace(temporary, state.root / "published.txt")
 
 

@@ -27,6 +27,14 @@ _LINK_REASON: Final = "symbolic link: not followed"
 _FETCH_THREADS: Final = 8
 
 
+RAW_FILE_SCHEMA: Final = {
+    "path": pl.String(),
+    "size_bytes": pl.Int64(),
+    "mtime_ns": pl.Int64(),
+    "skip_reason": pl.String(),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class RawFile:
     """One entry of the landing zone; `skip_reason` set when it must not be read."""
@@ -94,10 +102,22 @@ def read_batch_into_cache(
 
 def discover(raw_dir: Path) -> list[RawFile]:
     """Every file under raw_dir, sorted by path; links and escapes are marked, not followed."""
+    return [RawFile(*row) for row in discover_frame(raw_dir).iter_rows()]
+
+
+def discover_frame(raw_dir: Path) -> pl.DataFrame:
+    """`discover` as a frame (path, size_bytes, mtime_ns, skip_reason), sorted by path.
+
+    Built column by column: a landing zone holds 10^5 files, and a record per file costs
+    more than listing it.
+    """
     root = str(raw_dir.resolve())
-    # Paths stay strings: a Path per entry costs more than the listing itself.
     prefix = len(root.rstrip("/")) + 1
-    found: list[RawFile] = []
+    paths: list[str] = []
+    sizes: list[int] = []
+    mtimes: list[int] = []
+    reasons: list[str | None] = []
+    skipped: list[RawFile] = []
     pending = [root]
     while pending:
         folder = pending.pop()
@@ -106,21 +126,40 @@ def discover(raw_dir: Path) -> list[RawFile]:
                 entries = list(listing)
         except OSError as error:
             reason = f"folder cannot be listed: {error.strerror}"
-            found.append(_skipped(folder, folder[prefix:] or ".", reason))
+            skipped.append(_skipped(folder, folder[prefix:] or ".", reason))
             continue
         for entry in entries:
             if entry.is_symlink():
-                found.append(_skipped(entry.path, entry.path[prefix:], _LINK_REASON))
+                skipped.append(_skipped(entry.path, entry.path[prefix:], _LINK_REASON))
             elif entry.is_dir(follow_symlinks=False):
                 pending.append(entry.path)
             elif entry.is_file(follow_symlinks=False):
                 info = entry.stat(follow_symlinks=False)
-                found.append(
-                    RawFile(entry.path[prefix:], info.st_size, info.st_mtime_ns, _size_check(info))
-                )
+                paths.append(entry.path[prefix:])
+                sizes.append(info.st_size)
+                mtimes.append(info.st_mtime_ns)
+                reasons.append(_size_check(info))
             else:
-                found.append(_skipped(entry.path, entry.path[prefix:], "not a regular file"))
-    return sorted((_with_text_name(raw) for raw in found), key=lambda raw: raw.path)
+                skipped.append(_skipped(entry.path, entry.path[prefix:], "not a regular file"))
+    for raw in skipped:
+        paths.append(raw.path)
+        sizes.append(raw.size_bytes)
+        mtimes.append(raw.mtime_ns)
+        reasons.append(raw.skip_reason)
+    try:
+        "".join(paths).encode("utf-8")
+    except UnicodeEncodeError:
+        texts = [
+            _with_text_name(RawFile(*row))
+            for row in zip(paths, sizes, mtimes, reasons, strict=True)
+        ]
+        paths = [raw.path for raw in texts]
+        reasons = [raw.skip_reason for raw in texts]
+    # Names are valid text now: sorting their UTF-8 bytes sorts them as Python sorts them.
+    return pl.DataFrame(
+        {"path": paths, "size_bytes": sizes, "mtime_ns": mtimes, "skip_reason": reasons},
+        schema=RAW_FILE_SCHEMA,
+    ).sort("path")
 
 
 def capture_times(path: pl.Expr, mtime_ns: pl.Expr) -> pl.Expr:

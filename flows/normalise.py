@@ -23,6 +23,7 @@ Identity rules (see README "Identity"):
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Final
 
 import polars as pl
@@ -170,10 +171,14 @@ def connected_labels(edges: pl.DataFrame, nodes: pl.Series) -> pl.DataFrame:
     raise RuntimeError("connected_labels did not converge")
 
 
-def normalise(frames: dict[str, pl.DataFrame], files: pl.DataFrame) -> dict[str, pl.DataFrame]:
+def normalise(
+    frames: Mapping[str, pl.DataFrame | pl.LazyFrame], files: pl.DataFrame
+) -> dict[str, pl.DataFrame]:
     """Build the core tables from the parsed frames of the loaded files.
 
-    `files` has one row per loaded file content: `sha256`, `path`, `captured_at`.
+    `files` has one row per loaded file content: `sha256`, `path`, `captured_at`. The frames
+    may be lazy (a scan of the parse cache): each is then read when it is needed, and the
+    paper abstracts, most of the parsed text, only at the end.
     """
     # One row per content: a content seen at several paths counts once, at its first path.
     files = (
@@ -185,20 +190,17 @@ def normalise(frames: dict[str, pl.DataFrame], files: pl.DataFrame) -> dict[str,
     # small integers, not 64-character texts; comparisons and sorts still follow the text.
     as_content = pl.col("sha256").cast(pl.Categorical)
     files = files.with_columns(as_content)
-    # This function's own copy of the frames: each is let go once read (the caller may keep
-    # its own; the flow does not, so the parsed frames do not outlive their use).
-    frames = {name: frame.with_columns(as_content) for name, frame in frames.items()}
-    loaded = files["sha256"]
-    profiles = _profiles(
-        frames.pop("profile").filter(pl.col("sha256").is_in(loaded.implode())), files
-    )
-    observations = _paper_observations(
-        frames.pop("paper").filter(pl.col("sha256").is_in(loaded.implode())), files, profiles
-    )
+    is_loaded = pl.col("sha256").is_in(files["sha256"].implode())
+    # Read one by one, each let go once used (the caller may keep its own frames; the flow
+    # passes scans, so the parsed data does not outlive its use).
+    lazy = {name: frame.lazy().with_columns(as_content).filter(is_loaded) for name, frame in frames.items()}  # fmt: skip
+    profiles = _profiles(lazy.pop("profile").collect(), files)
+    paper = lazy.pop("paper")
+    observations = _paper_observations(paper.drop("abstract").collect(), files, profiles)
     observations = _assign_paper_ids(observations)
     papers = _papers(observations)
     profile_paper = _profile_papers(observations, profiles)
-    mention = frames.pop("mention").filter(pl.col("sha256").is_in(loaded.implode()))
+    mention = lazy.pop("mention").collect()
     source_mentions = _source_mentions(mention, observations)
     profiles, crosswalk = _assign_owner_ids(profiles, profile_paper, source_mentions)
     profile_paper = profile_paper.join(
@@ -210,9 +212,24 @@ def normalise(frames: dict[str, pl.DataFrame], files: pl.DataFrame) -> dict[str,
     authorship = _authorships(mentions, profile_paper, observations)
     authors = _authors(mentions, profiles)
     del mentions
-    topics = _paper_topics(papers, frames.pop("topic"), observations)
+    topics = _paper_topics(papers, lazy.pop("topic").collect(), observations)
+    papers = _with_abstracts(
+        papers, observations, paper.select("sha256", "paper_index", "abstract")
+    )
     citations = _citation_observations(observations)
     as_text = pl.col("sha256").cast(pl.String)
+    # The columns first, then the order: sorting carries every column along.
+    paper_observation = (
+        observations.select(
+            "paper_id", "sha256", "path", "line", "source", "source_paper_id", "title",
+            "published_on", "published_year", "date_text", "category_raw", "has_code",
+            "n_citations", "n_authors_listed", "authors_truncated", "affiliation",
+            "captured_at", "flags", "paper_index",
+        )
+        .sort("paper_id", "sha256", "line", "paper_index")
+        .drop("paper_index")
+        .with_columns(as_text)
+    )  # fmt: skip
     return {
         "author": authors,
         "paper": papers,
@@ -224,12 +241,7 @@ def normalise(frames: dict[str, pl.DataFrame], files: pl.DataFrame) -> dict[str,
         "profile_paper": profile_paper.select(
             "snapshot_id", "author_id", "paper_id", pl.col("line").min().over("snapshot_id", "paper_id")
         ).unique(["snapshot_id", "paper_id"]).sort("snapshot_id", "paper_id"),
-        "paper_observation": observations.sort("paper_id", "sha256", "line", "paper_index").select(
-            "paper_id", as_text, "path", "line", "source", "source_paper_id", "title",
-            "published_on", "published_year", "date_text", "category_raw", "has_code",
-            "n_citations", "n_authors_listed", "authors_truncated", "affiliation",
-            "captured_at", "flags",
-        ),
+        "paper_observation": paper_observation,
     }  # fmt: skip
 
 
@@ -284,35 +296,30 @@ def _resolve_dates(papers: pl.DataFrame) -> pl.DataFrame:
 def _paper_observations(
     paper: pl.DataFrame, files: pl.DataFrame, profiles: pl.DataFrame
 ) -> pl.DataFrame:
+    # Every paper's content is in `files` (the caller keeps only loaded contents).
     stated = profiles.select("sha256", "profile_index", "stated_captured_at")
-    observations = (
-        paper.join(files, on="sha256")
-        .join(stated, on=["sha256", "profile_index"], how="left")
-        .with_columns(captured_at=pl.coalesce("stated_captured_at", "captured_at"))
-    )
+    observations = _looked_up(
+        _looked_up(paper, files, ["sha256"]), stated, ["sha256", "profile_index"]
+    ).with_columns(captured_at=pl.coalesce("stated_captured_at", "captured_at"))
     observations = _resolve_dates(observations)
     categories = category_table().select(
         category_raw="code", category="category", is_category_known="is_known",
         is_category_ambiguous="is_ambiguous",
     )  # fmt: skip
     code = pl.col("category_code").str.strip_chars()
-    return (
-        with_key(observations, "title", "title_key")
-        .with_columns(
-            category_raw=pl.when(code != "").then(code),
-            doi=pl.col("doi").str.strip_chars().str.to_lowercase(),
-            source_rank=pl.col("source").replace_strict(
-                SOURCE_PRIORITY, default=9, return_dtype=pl.Int32
-            ),
-        )
-        .join(categories, on="category_raw", how="left")
-        .with_columns(
-            category=pl.coalesce("category", "category_raw"),
-            is_category_known=pl.when(pl.col("category_raw").is_null())
-            .then(None)
-            .otherwise(pl.col("is_category_known").fill_null(False)),
-            is_category_ambiguous=pl.col("is_category_ambiguous").fill_null(False),
-        )
+    observations = with_key(observations, "title", "title_key").with_columns(
+        category_raw=pl.when(code != "").then(code),
+        doi=pl.col("doi").str.strip_chars().str.to_lowercase(),
+        source_rank=pl.col("source").replace_strict(
+            SOURCE_PRIORITY, default=9, return_dtype=pl.Int32
+        ),
+    )
+    return _looked_up(observations, categories, ["category_raw"]).with_columns(
+        category=pl.coalesce("category", "category_raw"),
+        is_category_known=pl.when(pl.col("category_raw").is_null())
+        .then(None)
+        .otherwise(pl.col("is_category_known").fill_null(False)),
+        is_category_ambiguous=pl.col("is_category_ambiguous").fill_null(False),
     )
 
 
@@ -354,21 +361,32 @@ def _latest_first(frame: pl.DataFrame, *then: str) -> pl.DataFrame:
 
 def _papers(observations: pl.DataFrame) -> pl.DataFrame:
     """One row per paper; each attribute from the latest observation that states it."""
-    ordered = _latest_first(observations)
+    stated = (
+        "title", "title_key", "published_on", "published_year", "is_year_inferred",
+        "category", "category_raw", "is_category_known", "is_category_ambiguous",
+        "has_code", "abstract", "doi", "arxiv_id",
+    )  # fmt: skip
+    # Only the columns read here: sorting carries every column along.
+    ordered = _latest_first(
+        observations.select(
+            "paper_id", *(c for c in stated if c != "abstract"), "n_citations", "source",
+            "n_authors_listed", "authors_truncated", "captured_at", "source_rank", "sha256",
+            "line", "paper_index",
+        )
+    )  # fmt: skip
     cited = ordered.filter(pl.col("n_citations").is_not_null())
     latest_citation = cited.group_by("paper_id", maintain_order=True).agg(
         n_citations=pl.col("n_citations").first(),
         n_citations_source=pl.col("source").first(),
         n_citations_observed_at=pl.col("captured_at").first(),
     )
+    # Abstracts are added last (`_with_abstracts`): they are most of the text.
     first_stated = [
-        pl.col(column).drop_nulls().first()
-        for column in (
-            "title", "title_key", "published_on", "published_year", "is_year_inferred",
-            "category", "category_raw", "is_category_known", "is_category_ambiguous",
-            "has_code", "abstract", "doi", "arxiv_id",
-        )
-    ]  # fmt: skip
+        pl.lit(None, pl.String).alias(column)
+        if column == "abstract"
+        else pl.col(column).drop_nulls().first()
+        for column in stated
+    ]
     papers = ordered.group_by("paper_id", maintain_order=True).agg(
         *first_stated,
         n_authors_listed=pl.col("n_authors_listed").max(),
@@ -378,6 +396,24 @@ def _papers(observations: pl.DataFrame) -> pl.DataFrame:
         last_seen_at=pl.col("captured_at").max(),
     )
     return papers.join(latest_citation, on="paper_id", how="left").sort("paper_id")
+
+
+def _with_abstracts(
+    papers: pl.DataFrame, observations: pl.DataFrame, abstracts: pl.LazyFrame
+) -> pl.DataFrame:
+    """Each paper's abstract from the latest observation that states one (as `_papers` takes
+    every other attribute), read only now from `abstracts` (sha256, paper_index, abstract)."""
+    stated = abstracts.filter(pl.col("abstract").is_not_null()).collect()
+    order = observations.select(
+        "sha256", "paper_index", "paper_id", "captured_at", "source_rank", "line"
+    )
+    latest = (
+        _latest_first(stated.join(order, on=["sha256", "paper_index"]))
+        .group_by("paper_id", maintain_order=True)
+        .agg(pl.col("abstract").first())
+    )
+    found = papers.select("paper_id").join(latest, on="paper_id", how="left", maintain_order="left")
+    return papers.with_columns(found["abstract"])
 
 
 def _citation_observations(observations: pl.DataFrame) -> pl.DataFrame:
@@ -519,7 +555,9 @@ def _resolve_mentions(
     A name that is not the listing page's owner is resolved once per (paper, name key), over
     every page that shows the paper, so one paper never names one person twice.
     """
-    mentions = mention.join(
+    mentions = mention.select(
+        "sha256", "paper_index", "position", "name", "source_author_id"
+    ).join(
         observations.select(
             "sha256", "paper_index", "paper_id", "profile_index", "captured_at", "source_rank",
             "line", "source",
@@ -529,10 +567,41 @@ def _resolve_mentions(
     mentions = with_key(mentions, "name", "name_key")
     owners = profiles.select("sha256", "profile_index", "name_key", own_author_id="author_id")
     # A page's own owner, listed under their own name.
-    own = mentions.join(owners, on=["sha256", "profile_index", "name_key"], how="left")
+    own = _looked_up(mentions, owners, ["sha256", "profile_index", "name_key"])
+    del mentions
+    # Names no page owner claims, resolved once per (paper, name key).
+    unresolved = (
+        own.filter(pl.col("own_author_id").is_null()).select("paper_id", "name_key").unique()
+    )
+    others = _other_owners(unresolved, profiles, profile_paper)
+    del unresolved
+    resolved = _looked_up(own, others, ["paper_id", "name_key"])
+    del own, others
+    name_only = _name_only_authors(
+        resolved.select("source", "source_author_id", "name_key").unique(), crosswalk
+    )
+    resolved = _looked_up(
+        resolved, name_only, ["source", "source_author_id", "name_key"], nulls_equal=True
+    )
+    # Only what authorships and authors read: this frame has a row per listed name.
+    return resolved.select(
+        "sha256", "paper_index", "position", "name", "name_key", "paper_id", "captured_at",
+        "source_rank", "line",
+        author_id=pl.coalesce(
+            "id_author_id", "own_author_id", "other_author_id", "name_only_author_id"
+        ),
+    )  # fmt: skip
+
+
+def _other_owners(
+    wanted: pl.DataFrame, profiles: pl.DataFrame, profile_paper: pl.DataFrame
+) -> pl.DataFrame:
+    """For each wanted (paper_id, name_key): the profile owner of that name key whose pages
+    share papers with a page that shows the paper (the owner holding the paper first, then
+    the most shared papers, then the smallest id), as `other_author_id`; none when no owner
+    qualifies. A function of its own, so its large intermediate frames go when it returns."""
     page_papers = profile_paper.select("sha256", "profile_index", "paper_id", "author_id").unique()
     # Owners with the name key of an unresolved name, on each page that shows its paper...
-    wanted = own.filter(pl.col("own_author_id").is_null()).select("paper_id", "name_key").unique()
     named = wanted.join(
         profiles.select("name_key", candidate="author_id").unique(), on="name_key"
     ).join(page_papers.select("paper_id", "sha256", "profile_index"), on="paper_id")
@@ -553,7 +622,7 @@ def _resolve_mentions(
         .agg(n_shared=pl.col("shared").n_unique())
     )
     holds = candidate_papers.select("candidate", paper_id="shared", holds=pl.lit(True))
-    candidates = (
+    return (
         named.join(overlap, on=["sha256", "profile_index", "candidate"])
         .group_by("paper_id", "name_key", "candidate")
         .agg(pl.col("n_shared").max())
@@ -566,31 +635,37 @@ def _resolve_mentions(
         .group_by("paper_id", "name_key", maintain_order=True)
         .agg(other_author_id=pl.col("candidate").first())
     )
-    resolved = own.join(candidates, on=["paper_id", "name_key"], how="left")
+
+
+def _name_only_authors(names: pl.DataFrame, crosswalk: pl.DataFrame) -> pl.DataFrame:
+    """For each distinct (source, source_author_id, name_key) of a listed name: the author of
+    the source's id (`id_author_id`, see `_assign_owner_ids`) and the name-only author of the
+    name key (`name_only_author_id`), decided once per distinct name, not per listing."""
     by_source_id = pl.when(pl.col("source_author_id").is_not_null()).then(
         pl.format("{}:id:{}", pl.col("source"), "source_author_id")
     )
-    resolved = resolved.with_columns(
-        name_only_key=pl.coalesce(by_source_id, pl.format("name:{}", "name_key"))
-    ).join(
-        crosswalk.select(name_only_key="node", id_author_id="author_id"),
-        on="name_only_key",
-        how="left",
-        maintain_order="left",
-    )
-    return resolved.with_columns(
-        author_id=pl.coalesce(
-            "id_author_id",
-            "own_author_id",
-            "other_author_id",
-            stable_ids(resolved["name_only_key"], "A"),
+    names = _looked_up(
+        names.with_columns(
+            name_only_key=pl.coalesce(by_source_id, pl.format("name:{}", "name_key"))
         ),
-        kind=pl.when(
-            pl.col("own_author_id").is_not_null() | pl.col("other_author_id").is_not_null()
-        )
-        .then(pl.lit("profile_owner"))
-        .otherwise(pl.lit("name_only")),
+        crosswalk.select(name_only_key="node", id_author_id="author_id"),
+        ["name_only_key"],
     )
+    return names.with_columns(name_only_author_id=stable_ids(names["name_only_key"], "A")).drop(
+        "name_only_key"
+    )
+
+
+def _looked_up(
+    frame: pl.DataFrame, table: pl.DataFrame, on: list[str], *, nulls_equal: bool = False
+) -> pl.DataFrame:
+    """`frame` with the other columns of `table` (one row per `on`) added, null where none
+    matches: the join reads only the key columns, so the frame's other columns are not
+    copied (some frames here have a row per listed name)."""
+    found = frame.select(on).join(
+        table, on=on, how="left", nulls_equal=nulls_equal, maintain_order="left"
+    )
+    return frame.hstack(found.drop(on))
 
 
 def _authorships(

@@ -18,7 +18,7 @@ from prefect.settings import (
 )
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.ingest import RunSummary, ingest
+from flows.ingest import RunSummary, ingest, nothing_changed
 
 
 def task_runner(
@@ -49,7 +49,13 @@ def run_ingest(
     dask_local: int | None = None,
     show_progress: bool = False,
 ) -> RunSummary:
-    """Run the ingest flow once, in this process (no Prefect server needed)."""
+    """Run the ingest flow once, in this process (no Prefect server needed).
+
+    When nothing changed since the published build (see `nothing_changed`) no flow run is
+    started: the answer takes one listing of the raw folder instead of Prefect's start-up.
+    """
+    if not rebuild and (unchanged := nothing_changed(Path(raw_dir), Path(warehouse))):
+        return unchanged
     runner = task_runner(workers, dask_address, dask_local)
     flow = ingest.with_options(task_runner=runner)
     # Heartbeats detect crashed runs on a server-backed deployment; an in-process run

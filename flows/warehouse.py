@@ -244,7 +244,9 @@ def connect_build(path: Path, *, new: bool = False) -> duckdb.DuckDBPyConnection
     Inside `build_session(path)` it is a new connection to the session's open database.
     """
     session = _SESSIONS.get(str(path))
-    if session is not None and not new:
+    if session is not None:
+        if new:
+            raise RuntimeError(f"{path} is open in a build session: it cannot be made anew")
         con = session.cursor()
         con.execute(_NO_PROGRESS_BAR)
         return con

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from flows import ingest as ingest_module
+from flows.cache import State
 from flows.ingest import CheckFailed
 from tests.conftest import SAMPLE
 from tests.flow_helpers import ingest, ingest_ledger, read_tables, tree_digest
@@ -69,6 +71,47 @@ def test_unchanged_landing_zone_is_not_rebuilt(raw_dir: Path, warehouse: Path):
     again = ingest(raw_dir, warehouse)
     assert not again.changed and again.n_files_read == 0
     assert warehouse.stat().st_ino == published
+
+
+def test_unchanged_check_needs_no_flow_and_sees_every_kind_of_change(
+    raw_dir: Path, warehouse: Path
+):
+    (raw_dir / "link.txt").symlink_to(next(raw_dir.rglob("*.txt")))
+    (raw_dir / "empty.txt").write_bytes(b"")
+    first = ingest(raw_dir, warehouse)
+    unchanged = ingest_module.nothing_changed(raw_dir, warehouse)
+    assert unchanged is not None and not unchanged.changed and unchanged.published
+    # The counts of the published build, without opening it.
+    assert unchanged.files == first.files == {"loaded": 1, "quarantined": 2}
+    assert list(unchanged.seconds) == ["discover"]
+
+    sample = next(p for p in raw_dir.rglob("*.txt") if p.name.startswith("000_"))
+    stat = sample.stat()
+    os.utime(sample, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+    assert ingest_module.nothing_changed(raw_dir, warehouse) is None, "a touched file"
+    ingest(raw_dir, warehouse)
+    assert ingest_module.nothing_changed(raw_dir, warehouse) is not None
+
+    (raw_dir / "new.txt").write_text("x")
+    assert ingest_module.nothing_changed(raw_dir, warehouse) is None, "a new file"
+    (raw_dir / "new.txt").unlink()
+    assert ingest_module.nothing_changed(raw_dir, warehouse) is not None
+    (raw_dir / "empty.txt").unlink()
+    assert ingest_module.nothing_changed(raw_dir, warehouse) is None, "a removed file"
+    (raw_dir / "empty.txt").write_bytes(b"")
+    assert ingest_module.nothing_changed(raw_dir, warehouse) is None, "mtime differs now"
+    ingest(raw_dir, warehouse)
+
+    state = State.for_warehouse(warehouse)
+    published = (state.root / "published.txt").read_text()
+    code, inputs = published.split()[:2]
+    (state.root / "published.txt").write_text(published.replace(code, "0" * len(code), 1))
+    assert ingest_module.nothing_changed(raw_dir, warehouse) is None, "other code"
+    (state.root / "published.txt").write_text(published.replace(inputs, "0" * len(inputs), 1))
+    assert ingest_module.nothing_changed(raw_dir, warehouse) is None, "other inputs"
+    (state.root / "published.txt").write_text(published)
+    state.manifest_path.unlink()
+    assert ingest_module.nothing_changed(raw_dir, warehouse) is None, "no manifest"
 
 
 def test_a_touched_but_identical_file_is_rehashed_not_reparsed(raw_dir: Path, warehouse: Path):

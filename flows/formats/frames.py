@@ -89,60 +89,67 @@ SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
 }
 
 
+# Separates the items of a list of flags in one text (flags are names: never this, never empty).
+_UNIT: Final = "\x1f"
+
+
 def to_frames(results: Iterable[tuple[str, ParsedFile | Quarantine]]) -> dict[str, pl.DataFrame]:
     """Flatten (sha256, parsed file or quarantine) pairs into one frame per schema."""
-    rows: dict[str, dict[str, list[object]]] = {
-        name: {column: [] for column in schema} for name, schema in SCHEMAS.items()
-    }
+    rows: dict[str, list[tuple[object, ...]]] = {name: [] for name in SCHEMAS}
+    files, profiles, papers = rows["parsed_file"], rows["profile"], rows["paper"]
+    mentions, topics, failures = rows["mention"], rows["topic"], rows["failure"]
     for sha256, result in results:
         if isinstance(result, Quarantine):
-            _append(rows["parsed_file"], sha256, None, "quarantined", result.reason, 0, 0)
+            files.append((sha256, None, "quarantined", result.reason, 0, 0))
             continue
-        _append(
-            rows["parsed_file"],
-            sha256,
-            result.format,
-            "loaded",
-            None,
-            len(result.papers),
-            len(result.failures),
+        files.append(
+            (sha256, result.format, "loaded", None, len(result.papers), len(result.failures))
         )
-        for index, p in enumerate(result.profiles):
-            _append(
-                rows["profile"], sha256, index, p.line, p.source, p.source_author_id,
-                p.display_name, p.primary_category, p.h_index, p.i10_index,
-                p.n_papers_declared, p.n_papers_listed, p.n_citations, p.novelty_pct,
-                p.ai_score, p.orcid, p.affiliation, p.captured_at,
-            )  # fmt: skip
+        profiles.extend(
+            (
+                sha256, index, p.line, p.source, p.source_author_id, p.display_name,
+                p.primary_category, p.h_index, p.i10_index, p.n_papers_declared,
+                p.n_papers_listed, p.n_citations, p.novelty_pct, p.ai_score, p.orcid,
+                p.affiliation, p.captured_at,
+            )
+            for index, p in enumerate(result.profiles)
+        )  # fmt: skip
         for index, paper in enumerate(result.papers):
-            _append(
-                rows["paper"], sha256, index, paper.profile_index, paper.line, paper.source,
-                paper.source_paper_id, paper.doi, paper.arxiv_id, paper.title, paper.year,
-                paper.month, paper.day, paper.date_text, paper.category_code, paper.has_code,
-                paper.abstract, paper.n_citations, len(paper.authors),
-                paper.authors_truncated, paper.affiliation, paper.score, paper.layout,
-                list(paper.flags),
+            papers.append(
+                (
+                    sha256, index, paper.profile_index, paper.line, paper.source,
+                    paper.source_paper_id, paper.doi, paper.arxiv_id, paper.title, paper.year,
+                    paper.month, paper.day, paper.date_text, paper.category_code,
+                    paper.has_code, paper.abstract, paper.n_citations, len(paper.authors),
+                    paper.authors_truncated, paper.affiliation, paper.score, paper.layout,
+                    list(paper.flags),
+                )
             )  # fmt: skip
-            for author in paper.authors:
-                _append(
-                    rows["mention"], sha256, index, author.position, author.name,
-                    author.source_author_id, author.orcid,
-                )  # fmt: skip
-            for scheme, topic in paper.topics:
-                _append(rows["topic"], sha256, index, scheme, topic)
-        for failure in result.failures:
-            _append(rows["failure"], sha256, failure.line, failure.reason, failure.text)
-    return {
-        name: pl.DataFrame(rows[name], schema=schema, strict=False)
-        for name, schema in SCHEMAS.items()
-    }
+            mentions.extend(
+                (sha256, index, a.position, a.name, a.source_author_id, a.orcid)
+                for a in paper.authors
+            )
+            topics.extend((sha256, index, scheme, topic) for scheme, topic in paper.topics)
+        failures.extend((sha256, f.line, f.reason, f.text) for f in result.failures)
+    return {name: _frame(rows[name], schema) for name, schema in SCHEMAS.items()}
+
+
+def _frame(rows: list[tuple[object, ...]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Rows to a frame, one column at a time (polars would build a Series per row of a list
+    column: those are built from one column of text)."""
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
+    series = []
+    for (name, dtype), values in zip(schema.items(), columns, strict=True):
+        if dtype == pl.List(pl.String()):
+            # Joined and split again: one column of text, not a Series per row.
+            joined = pl.Series(name, [_UNIT.join(value) for value in values], dtype=pl.String())
+            items = joined.str.split(_UNIT).list.filter(pl.element() != "")
+            series.append(items.cast(dtype))
+        else:
+            series.append(pl.Series(name, list(values), dtype=dtype, strict=False))
+    return pl.DataFrame(series)
 
 
 def empty_frames() -> dict[str, pl.DataFrame]:
     """One empty frame per schema."""
     return {name: pl.DataFrame(schema=schema) for name, schema in SCHEMAS.items()}
-
-
-def _append(columns: dict[str, list[object]], *values: object) -> None:
-    for column, value in zip(columns.values(), values, strict=True):
-        column.append(value)

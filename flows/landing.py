@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -24,7 +23,6 @@ from flows.formats.records import ParsedFile, Quarantine
 _DATE_FOLDER: Final = r"^\d{4}-\d{2}-\d{2}$"
 _LINK_REASON: Final = "symbolic link: not followed"
 # Files of a read batch are fetched by this many threads.
-_FETCH_THREADS: Final = 8
 
 
 RAW_FILE_SCHEMA: Final = {
@@ -78,9 +76,9 @@ def read_batch_into_cache(
     from flows.formats.frames import to_frames
 
     root = str(raw_dir.resolve())
-    # Reading waits on the disk when the files are not cached: fetch in threads, parse here.
-    with ThreadPoolExecutor(max_workers=_FETCH_THREADS) as pool:
-        fetched = list(pool.map(lambda raw: _fetch(raw_dir, raw, root), batch))
+    # One file after another: batches are read by several processes at once already, and
+    # threads reading cached files here would contend for the interpreter (twice as slow).
+    fetched = [_fetch(raw_dir, raw, root) for raw in batch]
     results = [_parse_fetched(raw, data, known) for raw, data in zip(batch, fetched, strict=True)]
     new: dict[str, ParsedFile | Quarantine] = {}
     for result in results:

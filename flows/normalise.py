@@ -402,16 +402,21 @@ def _with_abstracts(
     papers: pl.DataFrame, observations: pl.DataFrame, abstracts: pl.LazyFrame
 ) -> pl.DataFrame:
     """Each paper's abstract from the latest observation that states one (as `_papers` takes
-    every other attribute), read only now from `abstracts` (sha256, paper_index, abstract)."""
-    stated = abstracts.filter(pl.col("abstract").is_not_null()).collect()
-    order = observations.select(
-        "sha256", "paper_index", "paper_id", "captured_at", "source_rank", "line"
-    )
-    latest = (
-        _latest_first(stated.join(order, on=["sha256", "paper_index"]))
+    every other attribute), read only now from `abstracts` (sha256, paper_index, abstract).
+
+    The observations that state one are found first, without their text; then only the texts
+    chosen are read (abstracts are most of the parsed text, and most papers have several
+    observations)."""
+    key = ["sha256", "paper_index"]
+    stated = abstracts.filter(pl.col("abstract").is_not_null()).select(key).collect()
+    order = observations.select(*key, "paper_id", "captured_at", "source_rank", "line")
+    chosen = (
+        _latest_first(stated.join(order, on=key))
         .group_by("paper_id", maintain_order=True)
-        .agg(pl.col("abstract").first())
+        .agg(pl.col("sha256").first(), pl.col("paper_index").first())
     )
+    texts = abstracts.join(chosen.lazy().select(key), on=key, how="semi").collect()
+    latest = chosen.join(texts, on=key, how="left").select("paper_id", "abstract")
     found = papers.select("paper_id").join(latest, on="paper_id", how="left", maintain_order="left")
     return papers.with_columns(found["abstract"])
 

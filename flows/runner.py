@@ -48,13 +48,19 @@ def run_ingest(
     dask_address: str | None = None,
     dask_local: int | None = None,
     show_progress: bool = False,
+    always_flow_run: bool = False,
 ) -> RunSummary:
     """Run the ingest flow once, in this process (no Prefect server needed).
 
     When nothing changed since the published build (see `nothing_changed`) no flow run is
     started: the answer takes one listing of the raw folder instead of Prefect's start-up.
+    `always_flow_run` starts one anyway (the flow makes the same check first).
     """
-    if not rebuild and (unchanged := nothing_changed(Path(raw_dir), Path(warehouse))):
+    if always_flow_run or rebuild:
+        unchanged = None
+    else:
+        unchanged = nothing_changed(Path(raw_dir), Path(warehouse))
+    if unchanged is not None:
         return unchanged
     runner = task_runner(workers, dask_address, dask_local)
     flow = ingest.with_options(task_runner=runner)

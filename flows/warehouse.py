@@ -201,9 +201,19 @@ def identifier(name: str) -> str:
     return name
 
 
+_SLICE_BYTES: Final = 64 * 1024 * 1024
+
+
 def create_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
-    """Create a table from a frame (through Arrow) and document it from CORE_DOCS."""
-    con.from_arrow(frame.to_arrow()).create(identifier(name))
+    """Create a table from a frame (through Arrow) and document it from CORE_DOCS.
+
+    A large frame goes in slices of about `_SLICE_BYTES`: its Arrow copy (texts are copied)
+    then never holds more than one slice at a time.
+    """
+    rows = max(1, int(frame.height * _SLICE_BYTES / max(1, frame.estimated_size())))
+    con.from_arrow(frame.slice(0, rows).to_arrow()).create(identifier(name))
+    for offset in range(rows, frame.height, rows):
+        con.from_arrow(frame.slice(offset, rows).to_arrow()).insert_into(identifier(name))
     if name in CORE_DOCS:
         comment, columns = CORE_DOCS[name]
         document(con, name, comment, columns)
@@ -231,7 +241,11 @@ def document(
         )
 
 
-_BUILD_CONFIG: Final = {"autoinstall_known_extensions": False}
+# A build's buffers are bounded: beyond the limit DuckDB writes them out to the build file or
+# spills to a temporary folder beside it, instead of holding the whole warehouse in memory
+# while it loads and runs the models (its own default is 80% of the machine's memory).
+BUILD_MEMORY_LIMIT: Final = os.environ.get("SCHOLARHOUSE_BUILD_MEMORY_LIMIT", "1GB")
+_BUILD_CONFIG: Final = {"autoinstall_known_extensions": False, "memory_limit": BUILD_MEMORY_LIMIT}
 # The progress bar is a per-connection setting: DuckDB refuses it in the connect config.
 _NO_PROGRESS_BAR: Final = "set enable_progress_bar = false"
 # Open build databases by file (see `build_session`).

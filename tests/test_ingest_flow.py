@@ -70,6 +70,9 @@ def test_unchanged_landing_zone_is_not_rebuilt(raw_dir: Path, warehouse: Path):
     published = warehouse.stat().st_ino
     again = ingest(raw_dir, warehouse)
     assert not again.changed and again.n_files_read == 0
+    # A flow run (as a scheduled deployment makes) comes to the same answer.
+    as_flow = ingest(raw_dir, warehouse, always_flow_run=True)
+    assert not as_flow.changed and as_flow.files == again.files == {"loaded": 1}
     assert warehouse.stat().st_ino == published
 
 

@@ -615,14 +615,21 @@ def _other_owners(
     # first would make 10^7 rows at 10^5 pages).
     candidate_papers = page_papers.select(candidate="author_id", shared="paper_id").unique()
     shows = page_papers.select("sha256", "profile_index", "author_id", shared="paper_id")
+    pairs = named.select("sha256", "profile_index", "candidate").unique()
+    # Only the pages and candidates of some pair take part (the pair filter below implies
+    # both); narrowing them first keeps the join from pairing every page with every holder.
     overlap = (
-        shows.join(candidate_papers, on="shared")
-        .filter(pl.col("author_id") != pl.col("candidate"))
-        .join(
-            named.select("sha256", "profile_index", "candidate").unique(),
-            on=["sha256", "profile_index", "candidate"],
+        shows.join(
+            pairs.select("sha256", "profile_index").unique(),
+            on=["sha256", "profile_index"],
             how="semi",
         )
+        .join(
+            candidate_papers.join(pairs.select("candidate").unique(), on="candidate", how="semi"),
+            on="shared",
+        )
+        .filter(pl.col("author_id") != pl.col("candidate"))
+        .join(pairs, on=["sha256", "profile_index", "candidate"], how="semi")
         .group_by("sha256", "profile_index", "candidate")
         .agg(n_shared=pl.col("shared").n_unique())
     )

@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Final
 
@@ -33,6 +33,10 @@ def _quiet_local_prefect() -> None:
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
+    # Prefect makes its home folder but not the folders above it: on a fresh machine
+    # ~/.scholarhouse does not exist yet, and its temporary API server would fail to start.
+    with suppress(OSError):
+        Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -130,6 +130,23 @@ def discover_files(raw_dir: Path) -> pl.DataFrame:
     return discover_frame(raw_dir)
 
 
+def _with_known(files: pl.DataFrame, manifest: pl.DataFrame) -> pl.DataFrame:
+    """`files` with what the manifest knows of each path: `known_size`, `known_mtime` and
+    `sha256` (null where it knows nothing)."""
+    return files.join(
+        manifest.select("path", known_size="size_bytes", known_mtime="mtime_ns", sha256="sha256"),
+        on="path",
+        how="left",
+        maintain_order="left",
+    )
+
+
+# A file is taken to be the one the manifest knows when its size and mtime are the same.
+_AS_KNOWN: Final = (pl.col("known_size") == pl.col("size_bytes")) & (
+    pl.col("known_mtime") == pl.col("mtime_ns")
+)
+
+
 @task(cache_policy=NO_CACHE)
 def plan_reads(
     files: pl.DataFrame, manifest: pl.DataFrame, parsed: frozenset[str]
@@ -138,17 +155,8 @@ def plan_reads(
     known = manifest.filter(
         pl.col("sha256").is_in(pl.Series(list(parsed), dtype=pl.String).implode())
     )
-    planned = files.join(
-        known.select("path", known_size="size_bytes", known_mtime="mtime_ns", sha256="sha256"),
-        on="path",
-        how="left",
-        maintain_order="left",
-    ).with_columns(
-        is_unchanged=(
-            pl.col("skip_reason").is_null()
-            & (pl.col("known_size") == pl.col("size_bytes"))
-            & (pl.col("known_mtime") == pl.col("mtime_ns"))
-        ).fill_null(False)
+    planned = _with_known(files, known).with_columns(
+        is_unchanged=(pl.col("skip_reason").is_null() & _AS_KNOWN).fill_null(False)
     )
     unchanged = planned.filter(pl.col("is_unchanged")).select(list(_FILE_ROW_SCHEMA))
     to_read = [
@@ -369,11 +377,13 @@ def ingest(
         state.clear_stale()
         if rebuild:
             state.reset()
-        elif (unchanged_summary := nothing_changed(raw_dir, warehouse)) is not None:
-            _finish(unchanged_summary, warehouse)
-            return unchanged_summary
         with _timed(summary, "discover"):
             files = discover_files(raw_dir)
+        if not rebuild and (unchanged_run := _unchanged_summary(files, state, warehouse)):
+            unchanged_run.seconds = summary.seconds
+            _finish(unchanged_run, warehouse)
+            return unchanged_run
+        with _timed(summary, "discover"):
             parsed = state.parsed_sha256()
             unchanged, to_read = plan_reads(files, state.read_manifest(), quote(parsed))
         with _timed(summary, "read"):
@@ -383,14 +393,15 @@ def ingest(
         summary.n_files_read = len(to_read)
         summary.n_files_parsed = len(state.parsed_sha256() - parsed) if to_read else 0
         fingerprints = (code_fingerprint(), input_fingerprint(rows))
-        if not rebuild and warehouse.exists() and _published_fingerprints(state) == fingerprints:
+        published, counts = _read_published(state)
+        if not rebuild and warehouse.exists() and published == fingerprints:
             # The published build is of these very files: remember their sizes and times
             # (a run killed after publishing, or a killed --rebuild, left no manifest of them).
             if to_read:
                 state.write_manifest(_manifest(rows))
             summary.changed = False
             summary.published = True
-            summary.files = _published_file_counts(state, warehouse)
+            summary.files = _published_file_counts(counts, warehouse)
             _finish(summary, warehouse)
             return summary
         with _timed(summary, "normalise"):
@@ -506,21 +517,14 @@ def _summarise_files(
     summary.n_block_failures = tables["ingest_failure"].height
 
 
-def _published_file_counts(state: State, warehouse: Path) -> dict[str, int]:
-    """Files per status in the published build: as written beside its fingerprints, else
+def _published_file_counts(counts: dict[str, int] | None, warehouse: Path) -> dict[str, int]:
+    """Files per status in the published build: as kept beside its fingerprints, else
     counted in the warehouse (a build published before the counts were kept)."""
-    path = state.root / "published.txt"
-    lines = path.read_text().splitlines() if path.exists() else []
-    if len(lines) == 2:
-        try:
-            counts = json.loads(lines[1])
-        except ValueError:
-            counts = None
-        if isinstance(counts, dict) and all(isinstance(n, int) for n in counts.values()):
-            return counts
+    if counts is not None:
+        return counts
     with read_only(warehouse) as con:
-        counts = query_frame(con, "select status, count(*) from ingest_file group by status")
-    return dict(counts.iter_rows())
+        found = query_frame(con, "select status, count(*) from ingest_file group by status")
+    return dict(found.iter_rows())
 
 
 def nothing_changed(raw_dir: Path, warehouse: Path) -> RunSummary | None:
@@ -534,38 +538,37 @@ def nothing_changed(raw_dir: Path, warehouse: Path) -> RunSummary | None:
     """
     started = time.perf_counter()
     state = State.for_warehouse(warehouse)
-    published = _published_fingerprints(state)
+    if not (state.root / "published.txt").exists():
+        return None
+    summary = _unchanged_summary(discover_frame(raw_dir), state, warehouse)
+    if summary is not None:
+        summary.seconds["discover"] = time.perf_counter() - started
+    return summary
+
+
+def _unchanged_summary(files: pl.DataFrame, state: State, warehouse: Path) -> RunSummary | None:
+    """`nothing_changed` for the files as discovered."""
+    published, counts = _read_published(state)
     if published is None or not warehouse.exists() or not state.manifest_path.exists():
         return None
     if published[0] != code_fingerprint():
         return None
-    files = discover_frame(raw_dir)
     manifest = state.read_manifest()
     if files.height != manifest.height:
         return None
     # A file the last read skipped (a link, too large, a name that is not text) is skipped
     # again for the same reason; every other file must be the one the manifest knows.
-    rows = files.join(
-        manifest.select("path", known_size="size_bytes", known_mtime="mtime_ns", sha256="sha256"),
-        on="path",
-        how="left",
-    )
+    rows = _with_known(files, manifest)
     readable = rows.filter(pl.col("skip_reason").is_null())
-    same = (
-        pl.col("sha256").is_not_null()
-        & (pl.col("known_size") == pl.col("size_bytes"))
-        & (pl.col("known_mtime") == pl.col("mtime_ns"))
-    ).fill_null(False)
-    if not readable.select(same.all()).item():
+    if not readable.select(
+        (pl.col("sha256").is_not_null() & _AS_KNOWN).fill_null(False).all()
+    ).item():
         return None
-    rows = rows.with_columns(sha256=pl.when(pl.col("skip_reason").is_null()).then("sha256")).select(
-        list(_FILE_ROW_SCHEMA)
-    )
-    if input_fingerprint(rows) != published[1]:
+    rows = rows.with_columns(sha256=pl.when(pl.col("skip_reason").is_null()).then("sha256"))
+    if input_fingerprint(rows.select(list(_FILE_ROW_SCHEMA))) != published[1]:
         return None
     summary = RunSummary(warehouse=str(warehouse), published=True, changed=False)
-    summary.files = _published_file_counts(state, warehouse)
-    summary.seconds["discover"] = time.perf_counter() - started
+    summary.files = _published_file_counts(counts, warehouse)
     return summary
 
 
@@ -599,15 +602,22 @@ def _describe_failed_checks(results: list[models.CheckResult]) -> str:
     return "data checks failed (the previous warehouse stays published): " + " | ".join(parts)
 
 
-def _published_fingerprints(state: State) -> tuple[str, str] | None:
-    """The code and input fingerprints of the published build (first line of
-    `published.txt`; the second holds its files per status)."""
+def _read_published(state: State) -> tuple[tuple[str, str] | None, dict[str, int] | None]:
+    """`published.txt`: the published build's code and input fingerprints (first line) and its
+    files per status (second line, JSON; absent for builds published before it was kept)."""
     path = state.root / "published.txt"
     if not path.exists():
-        return None
+        return None, None
     lines = path.read_text().splitlines()
     parts = lines[0].split() if lines else []
-    return (parts[0], parts[1]) if len(parts) == 2 else None
+    fingerprints = (parts[0], parts[1]) if len(parts) == 2 else None
+    counts = None
+    if len(lines) == 2:
+        with suppress(ValueError):
+            counts = json.loads(lines[1])
+    if not (isinstance(counts, dict) and all(isinstance(n, int) for n in counts.values())):
+        counts = None
+    return fingerprints, counts
 
 
 def _write_published_fingerprints(

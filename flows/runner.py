@@ -56,11 +56,9 @@ def run_ingest(
     started: the answer takes one listing of the raw folder instead of Prefect's start-up.
     `always_flow_run` starts one anyway (the flow makes the same check first).
     """
-    if always_flow_run or rebuild:
-        unchanged = None
-    else:
-        unchanged = nothing_changed(Path(raw_dir), Path(warehouse))
-    if unchanged is not None:
+    if not (always_flow_run or rebuild) and (
+        unchanged := nothing_changed(Path(raw_dir), Path(warehouse))
+    ):
         return unchanged
     runner = task_runner(workers, dask_address, dask_local)
     flow = ingest.with_options(task_runner=runner)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import pytest
 
+from flows import ingest as ingest_module
 from flows.ingest import RunSummary
 from flows.runner import run_ingest
 
@@ -48,3 +51,11 @@ def tree_digest(folder: Path) -> dict[str, tuple[str, int]]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
+
+
+def use_sql_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, relative: str, text: str) -> None:
+    """Make the flow build from a copy of `sql/` with one more file (a model or a check)."""
+    sql = tmp_path / "sql"
+    shutil.copytree(ingest_module.sql_dir(), sql)
+    (sql / relative).write_text(text)
+    monkeypatch.setattr(ingest_module, "sql_dir", lambda: sql)

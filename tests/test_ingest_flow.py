@@ -15,7 +15,7 @@ from flows import ingest as ingest_module
 from flows.cache import State
 from flows.ingest import CheckFailed
 from tests.conftest import SAMPLE
-from tests.flow_helpers import ingest, ingest_ledger, read_tables, tree_digest
+from tests.flow_helpers import ingest, ingest_ledger, read_tables, tree_digest, use_sql_with
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -222,13 +222,13 @@ def test_a_failing_check_keeps_the_previous_warehouse(
 ):
     ingest(raw_dir, warehouse)
     published = warehouse.stat().st_ino
-    sql = tmp_path / "sql"
-    shutil.copytree(ingest_module.sql_dir(), sql)
-    (sql / "checks" / "no_paper_mentions_graphs.sql").write_text(
+    use_sql_with(
+        tmp_path,
+        monkeypatch,
+        "checks/no_paper_mentions_graphs.sql",
         "-- no_paper_mentions_graphs: a paper whose title mentions graphs\n"
-        "select paper_id, title from paper where title ilike '%graph%'\n"
+        "select paper_id, title from paper where title ilike '%graph%'\n",
     )
-    monkeypatch.setattr(ingest_module, "sql_dir", lambda: sql)
     (raw_dir / "2026-11-25" / "000_615cb040fee88da4.txt").touch()
     with pytest.raises(CheckFailed, match="no_paper_mentions_graphs"):
         ingest(raw_dir, warehouse)
@@ -288,12 +288,12 @@ def test_a_failing_model_keeps_the_previous_warehouse(
 ):
     ingest(raw_dir, warehouse)
     published = warehouse.stat().st_ino
-    sql = tmp_path / "sql"
-    shutil.copytree(ingest_module.sql_dir(), sql)
-    (sql / "marts" / "broken_model.sql").write_text(
-        "-- broken_model: one row per nothing\n-- x: a column\nselect x from no_such_table\n"
+    use_sql_with(
+        tmp_path,
+        monkeypatch,
+        "marts/broken_model.sql",
+        "-- broken_model: one row per nothing\n-- x: a column\nselect x from no_such_table\n",
     )
-    monkeypatch.setattr(ingest_module, "sql_dir", lambda: sql)
     (raw_dir / "2026-11-25" / "000_615cb040fee88da4.txt").touch()
     with pytest.raises(Exception, match="broken_model"):
         ingest(raw_dir, warehouse)

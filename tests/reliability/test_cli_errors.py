@@ -12,7 +12,6 @@ import fcntl
 import hashlib
 import io
 import logging
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -22,8 +21,8 @@ from typing import Any
 import pytest
 
 from flows import cli, fetch
-from flows import ingest as ingest_module
 from flows.cache import State
+from tests.flow_helpers import use_sql_with
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -157,13 +156,13 @@ def test_a_failing_data_check_prints_one_line_exits_1_and_keeps_the_warehouse(
     capsys: pytest.CaptureFixture[str],
 ):
     before = _digest(published)
-    sql = tmp_path / "sql"
-    shutil.copytree(ingest_module.sql_dir(), sql)
-    (sql / "checks" / "no_paper_mentions_spiking.sql").write_text(
+    use_sql_with(
+        tmp_path,
+        monkeypatch,
+        "checks/no_paper_mentions_spiking.sql",
         "-- no_paper_mentions_spiking: a paper whose title mentions spiking networks\n"
-        "select paper_id, title from paper where title ilike '%spiking%'\n"
+        "select paper_id, title from paper where title ilike '%spiking%'\n",
     )
-    monkeypatch.setattr(ingest_module, "sql_dir", lambda: sql)
     code, _, err = _run(
         capsys, "ingest", "--raw", str(raw_dir), "--warehouse", str(published), "--workers", "1"
     )

@@ -25,19 +25,21 @@ from tests.reliability.pages import page
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 # Several tables, one statement each: a reader that saw a mix of builds would show it here.
-READER: Final = r"""
-import json, sys, threading, time
-import duckdb
-
-path = sys.argv[1]
-statements = [
+# What a dashboard reads, one statement at a time: rows of the core tables and which build.
+SNAPSHOT: Final = (
     "select count(*) from paper",
     "select count(*) from author",
     "select count(*) from authorship",
     "select count(*) from ingest_file",
     "select count(*) from author_metrics",
     "select input_fingerprint from warehouse_info",
-]
+)
+READER: Final = r"""
+import json, sys, threading, time
+import duckdb
+
+path = sys.argv[1]
+statements = json.loads(sys.argv[2])
 
 def snapshot(con):
     return [con.execute(statement).fetchall()[0][0] for statement in statements]
@@ -68,17 +70,7 @@ print(json.dumps(report), flush=True)
 
 def _snapshot(warehouse: Path) -> list[object]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return [
-            con.execute(statement).fetchall()[0][0]
-            for statement in (
-                "select count(*) from paper",
-                "select count(*) from author",
-                "select count(*) from authorship",
-                "select count(*) from ingest_file",
-                "select count(*) from author_metrics",
-                "select input_fingerprint from warehouse_info",
-            )
-        ]
+        return [con.execute(statement).fetchall()[0][0] for statement in SNAPSHOT]
 
 
 def test_a_reader_in_another_process_never_holds_up_a_run_and_keeps_its_whole_build(
@@ -92,7 +84,7 @@ def test_a_reader_in_another_process_never_holds_up_a_run_and_keeps_its_whole_bu
         (raw / folder / f"page{index}.txt").write_text(page(index), encoding="utf-8")
     old = _snapshot(published)
     reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(published)],
+        [sys.executable, "-c", READER, str(published), json.dumps(SNAPSHOT)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

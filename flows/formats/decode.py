@@ -49,7 +49,8 @@ def decode_text(data: bytes) -> str:
 
 def split_lines(text: str) -> list[str]:
     """Split on LF, CRLF or CR (not on the other Unicode separators str.splitlines knows)."""
-    lines = _LINE_END.split(text)
+    # Most dumps end lines with LF only: str.split is several times faster than the pattern.
+    lines = text.split("\n") if "\r" not in text else _LINE_END.split(text)
     if lines and lines[-1] == "":
         lines.pop()
     return lines

@@ -146,6 +146,7 @@ _SENTENCE_END: Final = re.compile(r"[.!?]$")
 # A name may end in a full stop only after an initial (upper case) or a suffix.
 _INITIAL_OR_SUFFIX: Final = re.compile(r"(?:\b[^\W\d_a-z]\.|\bJr\.|\bSr\.|\bal\.)$")
 
+_NAME_SEPARATOR: Final = re.compile("[,;]")
 _WIDE_SPACE: Final = re.compile(r"\t+|\s{2,}")
 _GLUED: Final = re.compile(r"(?<=[a-z0-9)?!.'’])(?=[A-Z])")
 # A capital inside a name (McDonald, LeCun, O'Brien) is not where a title and a name met.
@@ -459,7 +460,9 @@ def _parse_author_line(line: str, *, strict: bool = True) -> _AuthorLine | None:
     et_al = _ET_AL.search(names_part)
     if et_al:
         names_part = names_part[: et_al.start()].rstrip(", \t")
-    raw_names = re.split("[,;]", names_part)
+    raw_names = (
+        names_part.split(",") if ";" not in names_part else _NAME_SEPARATOR.split(names_part)
+    )
     names = tuple(" ".join(name.split()) for name in raw_names if name.strip())
     check = _is_name if strict else _is_loose_name
     if not names or not all(check(name) for name in names):
@@ -470,24 +473,25 @@ def _parse_author_line(line: str, *, strict: bool = True) -> _AuthorLine | None:
 
 def _is_loose_name(name: str) -> bool:
     """A name in any case and script, but no digits, brackets or sentence."""
+    return len(name) <= 100 and _is_loose_name_of(name, name.split())
+
+
+def _is_loose_name_of(name: str, words: list[str]) -> bool:
     ends_sentence = _SENTENCE_END.search(name) and not _INITIAL_OR_SUFFIX.search(name)
-    return (
-        1 <= len(name.split()) <= 8
-        and len(name) <= 100
-        and not _NOT_IN_NAMES.search(name)
-        and not ends_sentence
-    )
+    return 1 <= len(words) <= 8 and not _NOT_IN_NAMES.search(name) and not ends_sentence
 
 
 def _is_name(name: str) -> bool:
     """A loose name of at most six words, each capitalised unless it is a particle (van, de)."""
+    if len(name) > 80:
+        return False
+    words = name.split()
     return (
-        _is_loose_name(name)
-        and len(name.split()) <= 6
-        and len(name) <= 80
+        len(words) <= 6
+        and _is_loose_name_of(name, words)
         and all(
             not token[0].islower() or _PARTICLE.fullmatch(token.lower().strip(".'"))
-            for token in name.split()
+            for token in words
         )
     )
 

@@ -254,13 +254,19 @@ def _profiles(profile: pl.DataFrame, files: pl.DataFrame) -> pl.DataFrame:
 
 
 def _resolve_dates(papers: pl.DataFrame) -> pl.DataFrame:
-    """Stated dates as given; yearless dates are the latest such day not after the capture."""
+    """Stated dates as given; yearless dates are the latest such day not after the capture.
+
+    Computed in steps: each step's columns are evaluated once (one expression holding them
+    all would evaluate the capture's base year once per leap-year candidate)."""
     capture = pl.col("captured_at").dt.date()
     cap_year = capture.dt.year().cast(pl.Int32)
     on_or_before = (pl.col("month") < capture.dt.month()) | (
         (pl.col("month") == capture.dt.month()) & (pl.col("day") <= capture.dt.day())
     )
-    base_year = pl.when(on_or_before).then(cap_year).otherwise(cap_year - 1)
+    papers = papers.with_columns(
+        _base_year=pl.when(on_or_before).then(cap_year).otherwise(cap_year - 1)
+    )
+    base_year = pl.col("_base_year")
 
     def is_leap(year: pl.Expr) -> pl.Expr:
         return (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
@@ -269,27 +275,34 @@ def _resolve_dates(papers: pl.DataFrame) -> pl.DataFrame:
     inferred_year = (
         pl.when((pl.col("month") == 2) & (pl.col("day") == 29)).then(leap_year).otherwise(base_year)
     )
-    year = pl.coalesce(pl.col("year"), pl.when(pl.col("month").is_not_null()).then(inferred_year))
-    published_on = pl.format("{}-{}-{}", year, pl.col("month"), pl.col("day")).str.to_date(
+    papers = papers.with_columns(
+        _year=pl.coalesce(
+            pl.col("year"), pl.when(pl.col("month").is_not_null()).then(inferred_year)
+        )
+    )
+    published_on = pl.format("{}-{}-{}", "_year", pl.col("month"), pl.col("day")).str.to_date(
         "%Y-%m-%d", strict=False
     )
     papers = papers.with_columns(
         published_on=published_on,
         is_year_inferred=pl.col("year").is_null() & pl.col("month").is_not_null(),
-    )
+    ).drop("_base_year", "_year")
     impossible = pl.col("month").is_not_null() & pl.col("published_on").is_null()
+    after_capture = pl.col("published_on") > capture
+    no_flag = pl.lit([], pl.List(pl.String))
     return papers.with_columns(
         # A stated year stands even when the day is impossible; an inferred one does not.
         published_year=pl.coalesce(pl.col("published_on").dt.year().cast(pl.Int32), pl.col("year")),
-        flags=pl.concat_list(
-            "flags",
-            pl.when(impossible)
-            .then(pl.lit(["impossible_date"]))
-            .otherwise(pl.lit([], pl.List(pl.String))),
-            pl.when(pl.col("published_on") > capture)
-            .then(pl.lit(["date_after_capture"]))
-            .otherwise(pl.lit([], pl.List(pl.String))),
-        ),
+        # Lists are built only for the rows that gain a flag.
+        flags=pl.when(impossible | after_capture)
+        .then(
+            pl.concat_list(
+                "flags",
+                pl.when(impossible).then(pl.lit(["impossible_date"])).otherwise(no_flag),
+                pl.when(after_capture).then(pl.lit(["date_after_capture"])).otherwise(no_flag),
+            )
+        )
+        .otherwise("flags"),
     )
 
 
@@ -329,18 +342,26 @@ def _assign_paper_ids(observations: pl.DataFrame) -> pl.DataFrame:
     title_year = pl.when(pl.col("title_key").str.len_chars() > 0).then(
         pl.format("t:{}|{}", "title_key", pl.col("published_year").cast(pl.String).fill_null("?"))
     )
-    keys = pl.concat_list(
+    keys = (
         pl.format("doi:{}", "doi"),
         pl.format("arxiv:{}", pl.col("arxiv_id").str.to_lowercase()),
         pl.format("{}:{}", "source", "source_paper_id"),
         # An untitled observation must not merge with other untitled ones.
         pl.coalesce(title_year, pl.format("obs:{}", observation)),
-    ).list.drop_nulls()
-    # Observations are numbered for the joins below (integers, not their text keys).
-    numbered = observations.with_row_index("observation")
-    pairs = numbered.select("observation", key=keys).explode("key")
-    edges = pairs.join(pairs, on="observation").filter(pl.col("key") < pl.col("key_right"))
-    labels = connected_labels(edges.select(a="key", b="key_right").unique(), pairs["key"].unique())
+    )
+    # Observations are numbered for the joins below (integers, not their text keys). One row
+    # per (observation, key), built as one frame per kind of key: lists would cost 5x more.
+    numbered = observations.select(
+        "sha256", "paper_index", "doi", "arxiv_id", "source", "source_paper_id", "title_key",
+        "published_year",
+    ).with_row_index("observation")  # fmt: skip
+    pairs = pl.concat([numbered.select("observation", key=key) for key in keys]).drop_nulls("key")
+    # Each key joined to its observation's first key: the same groups as joining every pair
+    # of an observation's keys, with one edge per key.
+    edges = pairs.select(a=pl.col("key").first().over("observation"), b="key").filter(
+        pl.col("a") != pl.col("b")
+    )
+    labels = connected_labels(edges.unique(), pairs["key"].unique())
     group = (
         pairs.join(labels, left_on="key", right_on="node")
         .group_by("observation")

@@ -197,7 +197,7 @@ def normalise(
     profiles = _profiles(lazy.pop("profile").collect(), files)
     paper = lazy.pop("paper")
     observations = _paper_observations(paper.drop("abstract").collect(), files, profiles)
-    observations = _assign_paper_ids(observations)
+    observations = _with_latest_rank(_assign_paper_ids(observations))
     papers = _papers(observations)
     profile_paper = _profile_papers(observations, profiles)
     mention = lazy.pop("mention").collect()
@@ -373,11 +373,20 @@ def _assign_paper_ids(observations: pl.DataFrame) -> pl.DataFrame:
     return observations.with_columns(paper_id=stable_ids(label, "P"))
 
 
-def _latest_first(frame: pl.DataFrame, *then: str) -> pl.DataFrame:
-    """Latest capture first, then the preferred source; file, line and index break ties, so
-    the order never depends on the input's row order (formats without lines give line 0)."""
-    keys = ["captured_at", "source_rank", "sha256", "line", "paper_index", *then]
-    return frame.sort(keys, descending=[True] + [False] * (len(keys) - 1), nulls_last=True)
+def _with_latest_rank(observations: pl.DataFrame) -> pl.DataFrame:
+    """Add `latest_rank`: 0 for the latest observation, then onwards. Latest capture first,
+    then the preferred source; file, line and index break ties, so the order never depends on
+    the input's row order (formats without lines give line 0). Ranked once here, so that
+    each later choice of "the latest" sorts one integer, not five columns."""
+    keys = ["captured_at", "source_rank", "sha256", "line", "paper_index"]
+    order = (
+        observations.select(keys)
+        .with_row_index("row")
+        .sort(keys, descending=[True] + [False] * (len(keys) - 1), nulls_last=True)
+        .with_row_index("latest_rank")
+        .sort("row")
+    )
+    return observations.with_columns(order["latest_rank"])
 
 
 def _papers(observations: pl.DataFrame) -> pl.DataFrame:
@@ -388,13 +397,10 @@ def _papers(observations: pl.DataFrame) -> pl.DataFrame:
         "has_code", "abstract", "doi", "arxiv_id",
     )  # fmt: skip
     # Only the columns read here: sorting carries every column along.
-    ordered = _latest_first(
-        observations.select(
-            "paper_id", *(c for c in stated if c != "abstract"), "n_citations", "source",
-            "n_authors_listed", "authors_truncated", "captured_at", "source_rank", "sha256",
-            "line", "paper_index",
-        )
-    )  # fmt: skip
+    ordered = observations.select(
+        "paper_id", *(c for c in stated if c != "abstract"), "n_citations", "source",
+        "n_authors_listed", "authors_truncated", "captured_at", "latest_rank",
+    ).sort("latest_rank")  # fmt: skip
     cited = ordered.filter(pl.col("n_citations").is_not_null())
     latest_citation = cited.group_by("paper_id", maintain_order=True).agg(
         n_citations=pl.col("n_citations").first(),
@@ -430,9 +436,10 @@ def _with_abstracts(
     observations)."""
     key = ["sha256", "paper_index"]
     stated = abstracts.filter(pl.col("abstract").is_not_null()).select(key).collect()
-    order = observations.select(*key, "paper_id", "captured_at", "source_rank", "line")
+    order = observations.select(*key, "paper_id", "latest_rank")
     chosen = (
-        _latest_first(stated.join(order, on=key))
+        stated.join(order, on=key)
+        .sort("latest_rank")
         .group_by("paper_id", maintain_order=True)
         .agg(pl.col("sha256").first(), pl.col("paper_index").first())
     )
@@ -585,8 +592,7 @@ def _resolve_mentions(
         "sha256", "paper_index", "position", "name", "source_author_id"
     ).join(
         observations.select(
-            "sha256", "paper_index", "paper_id", "profile_index", "captured_at", "source_rank",
-            "line", "source",
+            "sha256", "paper_index", "paper_id", "profile_index", "latest_rank", "source",
         ),
         on=["sha256", "paper_index"],
     )  # fmt: skip
@@ -611,8 +617,7 @@ def _resolve_mentions(
     )
     # Only what authorships and authors read: this frame has a row per listed name.
     return resolved.select(
-        "sha256", "paper_index", "position", "name", "name_key", "paper_id", "captured_at",
-        "source_rank", "line",
+        "position", "name", "name_key", "paper_id", "latest_rank",
         author_id=pl.coalesce(
             "id_author_id", "own_author_id", "other_author_id", "name_only_author_id"
         ),
@@ -706,9 +711,9 @@ def _authorships(
 ) -> pl.DataFrame:
     """Listed authors, plus each page owner on every paper of their page (position unknown)."""
     # Only the columns the order and the answer need: sorting carries every column.
-    ordering = ["captured_at", "source_rank", "sha256", "line", "paper_index", "position"]
     listed = (
-        _latest_first(mentions.select("paper_id", "author_id", *ordering), "position")
+        mentions.select("paper_id", "author_id", "latest_rank", "position")
+        .sort("latest_rank", "position")
         .group_by("paper_id", "author_id", maintain_order=True)
         .agg(author_position=pl.col("position").first(), is_inferred=pl.lit(False))
     )

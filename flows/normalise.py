@@ -200,24 +200,8 @@ def normalise(
     observations = _with_latest_rank(_assign_paper_ids(observations))
     papers = _papers(observations)
     profile_paper = _profile_papers(observations, profiles)
-    mention = lazy.pop("mention").collect()
-    source_mentions = _source_mentions(mention, observations)
-    profiles, crosswalk = _assign_owner_ids(profiles, profile_paper, source_mentions)
-    profile_paper = profile_paper.join(
-        profiles.select("sha256", "profile_index", "snapshot_id", "author_id"),
-        on=["sha256", "profile_index"],
-    )
-    mentions = _resolve_mentions(mention, observations, profiles, profile_paper, crosswalk)
-    del mention
-    authorship = _authorships(mentions, profile_paper, observations)
-    authors = _authors(mentions, profiles)
-    del mentions
-    topics = _paper_topics(papers, lazy.pop("topic").collect(), observations)
-    papers = _with_abstracts(
-        papers, observations, paper.select("sha256", "paper_index", "abstract")
-    )
-    citations = _citation_observations(observations)
     as_text = pl.col("sha256").cast(pl.String)
+    citations = _citation_observations(observations).with_columns(as_text)
     # The columns first, then the order: sorting carries every column along.
     paper_observation = (
         observations.select(
@@ -230,12 +214,34 @@ def normalise(
         .drop("paper_index")
         .with_columns(as_text)
     )  # fmt: skip
+    # What the rest reads of an observation: its texts go now (a row per observation).
+    observations = observations.select(
+        "sha256", "paper_index", "profile_index", "paper_id", "source", "latest_rank"
+    )
+    mention = lazy.pop("mention")
+    source_mentions = _source_mentions(
+        mention.filter(pl.col("source_author_id").is_not_null()).collect(), observations
+    )
+    profiles, crosswalk = _assign_owner_ids(profiles, profile_paper, source_mentions)
+    profile_paper = profile_paper.join(
+        profiles.select("sha256", "profile_index", "snapshot_id", "author_id"),
+        on=["sha256", "profile_index"],
+    )
+    # A scan: the listed names (a row each) are read inside, and only the columns used.
+    mentions = _resolve_mentions(mention, observations, profiles, profile_paper, crosswalk)
+    authorship = _authorships(mentions, profile_paper, observations)
+    authors = _authors(mentions, profiles)
+    del mentions
+    topics = _paper_topics(papers, lazy.pop("topic").collect(), observations)
+    papers = _with_abstracts(
+        papers, observations, paper.select("sha256", "paper_index", "abstract")
+    )
     return {
         "author": authors,
         "paper": papers,
         "authorship": authorship,
         "paper_topic": topics,
-        "paper_citation": citations.with_columns(as_text),
+        "paper_citation": citations,
         "author_source_id": _source_ids(crosswalk),
         "profile_snapshot": _snapshots(profiles, observations).with_columns(as_text),
         "profile_paper": profile_paper.select(
@@ -467,8 +473,9 @@ def _profile_papers(observations: pl.DataFrame, profiles: pl.DataFrame) -> pl.Da
 
 
 def _source_mentions(mention: pl.DataFrame, observations: pl.DataFrame) -> pl.DataFrame:
-    """Listed authors that carry a source's own id: (node, name_key, orcid, paper_id)."""
-    with_ids = mention.filter(pl.col("source_author_id").is_not_null()).join(
+    """Listed authors that carry a source's own id (`mention` holds only those):
+    (node, name_key, orcid, paper_id)."""
+    with_ids = mention.join(
         observations.select("sha256", "paper_index", "paper_id", "source"),
         on=["sha256", "paper_index"],
     )
@@ -575,7 +582,7 @@ def _source_ids(crosswalk: pl.DataFrame) -> pl.DataFrame:
 
 
 def _resolve_mentions(
-    mention: pl.DataFrame,
+    mention: pl.LazyFrame,
     observations: pl.DataFrame,
     profiles: pl.DataFrame,
     profile_paper: pl.DataFrame,
@@ -590,7 +597,7 @@ def _resolve_mentions(
     """
     mentions = mention.select(
         "sha256", "paper_index", "position", "name", "source_author_id"
-    ).join(
+    ).collect().join(
         observations.select(
             "sha256", "paper_index", "paper_id", "profile_index", "latest_rank", "source",
         ),

@@ -142,7 +142,6 @@ _PARTICLE: Final = re.compile(
     r"van|von|der|den|de|del|della|di|da|do|dos|das|du|la|le|lo|bin|binti|ibn|al|el|y|e"
     r"|ten|ter|zu|af|av|st"
 )
-_SENTENCE_END: Final = re.compile(r"[.!?]$")
 # A name may end in a full stop only after an initial (upper case) or a suffix.
 _INITIAL_OR_SUFFIX: Final = re.compile(r"(?:\b[^\W\d_a-z]\.|\bJr\.|\bSr\.|\bal\.)$")
 
@@ -460,6 +459,9 @@ def _parse_author_line(line: str, *, strict: bool = True) -> _AuthorLine | None:
     et_al = _ET_AL.search(names_part)
     if et_al:
         names_part = names_part[: et_al.start()].rstrip(", \t")
+    # A digit, bracket or other mark anywhere is one inside some name: not a list of names.
+    if _NOT_IN_NAMES.search(names_part):
+        return None
     raw_names = (
         names_part.split(",") if ";" not in names_part else _NAME_SEPARATOR.split(names_part)
     )
@@ -472,13 +474,14 @@ def _parse_author_line(line: str, *, strict: bool = True) -> _AuthorLine | None:
 
 
 def _is_loose_name(name: str) -> bool:
-    """A name in any case and script, but no digits, brackets or sentence."""
+    """A name in any case and script, but not a sentence. (Digits, brackets and other marks,
+    `_NOT_IN_NAMES`, are refused for the whole line by `_parse_author_line`.)"""
     return len(name) <= 100 and _is_loose_name_of(name, name.split())
 
 
 def _is_loose_name_of(name: str, words: list[str]) -> bool:
-    ends_sentence = _SENTENCE_END.search(name) and not _INITIAL_OR_SUFFIX.search(name)
-    return 1 <= len(words) <= 8 and not _NOT_IN_NAMES.search(name) and not ends_sentence
+    ends_sentence = name.endswith((".", "!", "?")) and not _INITIAL_OR_SUFFIX.search(name)
+    return 1 <= len(words) <= 8 and not ends_sentence
 
 
 def _is_name(name: str) -> bool:

@@ -22,9 +22,6 @@ from flows.formats.records import ParsedFile, Quarantine
 # A folder named YYYY-MM-DD in a file's path states its capture date (git keeps no mtimes).
 _DATE_FOLDER: Final = r"^\d{4}-\d{2}-\d{2}$"
 _LINK_REASON: Final = "symbolic link: not followed"
-# Files of a read batch are fetched by this many threads.
-
-
 RAW_FILE_SCHEMA: Final = {
     "path": pl.String(),
     "size_bytes": pl.Int64(),

@@ -229,7 +229,7 @@ def normalise(
     )
     # A scan: the listed names (a row each) are read inside, and only the columns used.
     mentions = _resolve_mentions(mention, observations, profiles, profile_paper, crosswalk)
-    authorship = _authorships(mentions, profile_paper, observations)
+    authorship = _authorships(mentions, profile_paper)
     authors = _authors(mentions, profiles)
     del mentions
     topics = _paper_topics(papers, lazy.pop("topic").collect(), observations)
@@ -713,9 +713,7 @@ def _looked_up(
     return frame.hstack(found.drop(on))
 
 
-def _authorships(
-    mentions: pl.DataFrame, profile_paper: pl.DataFrame, observations: pl.DataFrame
-) -> pl.DataFrame:
+def _authorships(mentions: pl.DataFrame, profile_paper: pl.DataFrame) -> pl.DataFrame:
     """Listed authors, plus each page owner on every paper of their page (position unknown)."""
     # Only the columns the order and the answer need: sorting carries every column.
     listed = (

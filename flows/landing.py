@@ -70,29 +70,37 @@ def read_batch_into_cache(
     Plain Python (no Prefect), so process-pool and Dask workers run it without start-up cost.
     """
     from flows.cache import State
-    from flows.formats.frames import to_frames
 
     root = str(raw_dir.resolve())
     # One file after another: batches are read by several processes at once already, and
     # threads reading cached files here would contend for the interpreter (twice as slow).
-    fetched = [_fetch(raw_dir, raw, root) for raw in batch]
-    results = [_parse_fetched(raw, data, known) for raw, data in zip(batch, fetched, strict=True)]
-    new: dict[str, ParsedFile | Quarantine] = {}
-    for result in results:
-        if result.parsed is not None and result.sha256 and result.sha256 not in new:
-            new[result.sha256] = result.parsed
+    rows: list[FileRow] = []
+    new: dict[str, bytes] = {}
+    for raw in batch:
+        data = _fetch(raw_dir, raw, root)
+        if isinstance(data, Quarantine):
+            rows.append(FileRow(raw.path, raw.size_bytes, raw.mtime_ns, None, data.reason))
+            continue
+        sha256 = hashlib.sha256(data).hexdigest()
+        if sha256 not in known:
+            new.setdefault(sha256, data)
+        rows.append(FileRow(raw.path, len(data), raw.mtime_ns, sha256, None))
     if new:
-        State(state_root).write_batch(to_frames(new.items()))
-    return [
-        FileRow(
-            r.path,
-            r.size_bytes,
-            r.mtime_ns,
-            r.sha256 or None,
-            r.parsed.reason if not r.sha256 and isinstance(r.parsed, Quarantine) else None,
-        )
-        for r in results
-    ]
+        State(state_root).write_batch(parse_contents(list(new.items())))
+    return rows
+
+
+def parse_contents(contents: list[tuple[str, bytes]]) -> dict[str, pl.DataFrame]:
+    """The parsed frames of (sha256, bytes) contents: profile pages in the usual layout read
+    together with polars, every other content by its format's reader."""
+    from flows.formats.frames import to_frames
+    from flows.formats.profile_page_frames import read_profile_pages
+
+    frames, others = read_profile_pages(contents)
+    if not others:
+        return frames
+    rest = to_frames((contents[i][0], _parse(contents[i][1])) for i in others)
+    return {name: pl.concat([frames[name], rest[name]]) for name in frames}
 
 
 def discover(raw_dir: Path) -> list[RawFile]:
@@ -205,13 +213,17 @@ def _parse_fetched(
     sha256 = hashlib.sha256(data).hexdigest()
     if sha256 in known_sha256:
         return ReadResult(raw.path, len(data), raw.mtime_ns, sha256, None)
+    return ReadResult(raw.path, len(data), raw.mtime_ns, sha256, _parse(data))
+
+
+def _parse(data: bytes) -> ParsedFile | Quarantine:
+    """One content read by its format's reader, or why it cannot be."""
     try:
-        parsed: ParsedFile | Quarantine = read_dump(data)
+        return read_dump(data)
     except Quarantine as quarantine:
-        parsed = quarantine
+        return quarantine
     except RecursionError:
-        parsed = Quarantine("nesting too deep to read")
-    return ReadResult(raw.path, len(data), raw.mtime_ns, sha256, parsed)
+        return Quarantine("nesting too deep to read")
 
 
 def _read_inside(root: str, full: str) -> bytes:
@@ -239,7 +251,8 @@ def _opened_path(descriptor: int, full: str) -> str:
     """Where the opened file really is: the kernel's name for the descriptor (one system call
     on Linux, and no race with a folder renamed meanwhile), else the resolved path."""
     try:
-        name = str(Path(f"/proc/self/fd/{descriptor}").readlink())
+        # A plain string: two Path objects per file cost more than the read itself.
+        name = os.readlink(f"/proc/self/fd/{descriptor}")  # noqa: PTH115
     except OSError:
         return os.path.realpath(full)
     if not name.startswith("/") or name.endswith(" (deleted)"):

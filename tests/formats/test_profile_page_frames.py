@@ -1,0 +1,234 @@
+"""The batch reader (`flows.formats.profile_page_frames`) against the line-by-line reader.
+
+Whatever a batch holds, the frames the read stage stores (`flows.landing.parse_contents`:
+usual pages read together, the rest page by page) must equal the frames of the line-by-line
+reader's records. Pages come from the layout strategies of `test_reader_properties`, corrupted
+pages, page-like vocabulary, the bundled sample, the fixtures and the synthetic generator,
+several to a batch, so a step that looked across a page boundary would show.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from flows.formats import read_dump
+from flows.formats.frames import SCHEMAS, to_frames
+from flows.formats.profile_page_frames import read_profile_pages
+from flows.formats.records import ParsedFile, Quarantine
+from flows.landing import parse_contents
+from flows.synth import write_synthetic_profiles
+from tests.formats.test_reader_properties import (
+    OPTIONAL_HEADER,
+    PAGE_LIKE_LINES,
+    PARTICLES,
+    Paper,
+    affiliation_text,
+    arabic_token,
+    cjk_token,
+    corrupted_lines,
+    header_line,
+    latin_word,
+    metas,
+    page_bytes_options,
+    pages,
+    render,
+    sentence,
+    title_text,
+)
+
+REPOSITORY: Final = Path(__file__).parents[2]
+SAMPLE: Final = REPOSITORY / "data/raw/2026-11-25/000_615cb040fee88da4.txt"
+FIXTURES: Final = REPOSITORY / "tests/fixtures"
+# Each example reads a batch twice (both readers); fewer examples than the reader's own
+# properties, each holding several pages.
+SETTINGS: Final = settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def contents_of(datas: Sequence[bytes]) -> list[tuple[str, bytes]]:
+    """(sha256, bytes) of each distinct content, as the read stage hands them over."""
+    found = {hashlib.sha256(data).hexdigest(): data for data in datas}
+    return list(found.items())
+
+
+def line_by_line(data: bytes) -> ParsedFile | Quarantine:
+    try:
+        return read_dump(data)
+    except Quarantine as quarantine:
+        return quarantine
+
+
+def in_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows in one order whatever the reader's: by every column that is not a list."""
+    return frame.sort([name for name, dtype in frame.schema.items() if dtype != pl.List])
+
+
+def assert_same_frames(contents: list[tuple[str, bytes]]) -> dict[str, pl.DataFrame]:
+    batch = parse_contents(contents)
+    expected = to_frames((sha256, line_by_line(data)) for sha256, data in contents)
+    for name in SCHEMAS:
+        try:
+            assert_frame_equal(in_order(batch[name]), in_order(expected[name]))
+        except AssertionError as error:
+            raise AssertionError(f"{name}: {error}") from None
+    return batch
+
+
+def taken(contents: list[tuple[str, bytes]]) -> int:
+    """How many of the contents the batch reader reads itself."""
+    return len(contents) - len(read_profile_pages(contents)[1])
+
+
+usual_page = st.builds(
+    lambda page, options: render(page.lines, options), pages(), page_bytes_options
+)
+unix_page = pages().map(lambda page: "\n".join(page.lines).encode("utf-8"))
+corrupted_page = corrupted_lines().map(lambda lines: "\n".join(lines).encode("utf-8"))
+# Pages in the usual layout only, with names of letters (the batch reader's share of pages).
+plain_name = st.one_of(
+    st.tuples(
+        latin_word,
+        st.lists(st.sampled_from(PARTICLES), max_size=1),
+        latin_word,
+        st.lists(st.just("Jr."), max_size=1),
+    ).map(lambda parts: " ".join([parts[0], *parts[1], parts[2], *parts[3]])),
+    cjk_token,
+    st.lists(arabic_token, min_size=2, max_size=3).map(" ".join),
+)
+usual_block = st.builds(
+    Paper,
+    meta=metas,
+    title=title_text,
+    names=st.lists(plain_name, min_size=1, max_size=3).map(tuple),
+    truncated=st.booleans(),
+    affiliation=st.none() | affiliation_text,
+    abstract=st.none() | sentence | st.lists(sentence, min_size=2, max_size=3).map("\n\n".join),
+    title_lines=st.just(()) | st.lists(title_text, min_size=2, max_size=3).map(tuple),
+)
+
+
+@st.composite
+def usual_pages(draw: st.DrawFn) -> bytes:
+    blocks = draw(st.lists(usual_block, min_size=1, max_size=4))
+    header = {"h_index": draw(st.integers(0, 300))}
+    for key, values in OPTIONAL_HEADER.items():
+        if draw(st.booleans()):
+            header[key] = draw(values)
+    lines = [draw(plain_name), "", *(header_line(k, v) for k, v in header.items())]
+    lines += ["", f"{len(blocks)} Papers"]
+    for block in blocks:
+        lines += ["", *block.lines()]
+    return "\n".join(lines).encode("utf-8")
+
+
+vocabulary_page = st.lists(PAGE_LIKE_LINES, max_size=40).map(
+    lambda lines: "\n".join(lines).encode("utf-8")
+)
+
+
+@SETTINGS
+@given(st.lists(usual_pages(), min_size=1, max_size=6))
+def test_usual_pages_in_one_batch_are_read_there_with_the_line_by_line_frames(
+    datas: list[bytes],
+):
+    contents = contents_of(datas)
+    assert_same_frames(contents)
+    assert taken(contents) > 0
+
+
+@SETTINGS
+@given(st.lists(st.one_of(unix_page, usual_page, usual_pages()), min_size=1, max_size=6))
+def test_well_formed_pages_in_one_batch_give_the_line_by_line_frames(datas: list[bytes]):
+    assert_same_frames(contents_of(datas))
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.one_of(
+            usual_pages(),
+            corrupted_page,
+            vocabulary_page,
+            st.text(max_size=300).map(str.encode),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_corrupted_and_odd_pages_mixed_with_good_ones_give_the_line_by_line_frames(
+    datas: list[bytes],
+):
+    assert_same_frames(contents_of(datas))
+
+
+def test_the_sample_is_read_in_the_batch_with_the_same_frames():
+    contents = contents_of([SAMPLE.read_bytes()])
+    assert taken(contents) == 1
+    frames = assert_same_frames(contents)
+    assert (frames["paper"].height, frames["mention"].height) == (22, 66)
+
+
+def test_every_fixture_gives_the_line_by_line_frames_in_one_batch():
+    datas = [
+        path.read_bytes() for path in sorted(FIXTURES.rglob("*")) if path.suffix in (".txt", ".bin")
+    ]
+    contents = contents_of(datas)
+    assert_same_frames(contents)
+    # The plain fixtures are read in the batch; the variants, encodings and invalid files
+    # by the line-by-line reader.
+    assert 0 < taken(contents) < len(contents)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("Ann Lee\n\nh-index 3\n\nLGJan 5, 2024\nA title\nAnn Lee, Bo Li\n", "no blank"),
+        ("Ann Lee\r\n\r\nh-index 3\r\n\r\nLGJan 5, 2024\r\nA title\r\nAnn Lee\r\n", "CRLF"),
+        ("\ufeffAnn Lee\n\nh-index 3\n\nLGJan 5, 2024\nA title\n\nAnn Lee, Bo Li\n", "BOM"),
+        ("Ann Lee\n\nh-index 3\n\nLGJan 5, 2024\nA titleAnn Lee, Bo Li\n", "compact"),
+        ("Ann Lee\n\nh-index 3\nh-index 4\n\nLGJan 5, 2024\nA title\n\nAnn Lee\n", "repeat"),
+        ("Ann Lee\n\nh-index 3\n\nLGJan 5, 2024\n\nA title\n\nAnn Lee\n", "no title"),
+        ("Ann Lee\n\nh-index 3\n\nLGJan 5, 2024\nA title\n\nann lee, bo li\n", "lower"),
+        ("Ann Lee\n\nh-index 3\n\nLGJan 5, 2024\nA title\n\nAnn\u00a0Lee, Bo Li\n", "nbsp"),
+        ("h-index 3\n\nLGJan 5, 2024\nA title\n\nAnn Lee\n", "no name"),
+    ],
+)
+def test_a_page_outside_the_usual_layout_is_handed_back(text: str, why: str):
+    contents = contents_of([text.encode("utf-8")])
+    assert_same_frames(contents)
+    assert taken(contents) == 0, why
+
+
+def test_a_usual_page_is_taken_and_reads_as_the_line_by_line_reader_reads_it():
+    text = (
+        "Ann Lee\n\nCV\nh-index 3\n12 papers\n1,024 citations\nNovelty 40%\nAI Score 7\n\n"
+        "2 Papers\n\n84.3LGJan 5, 2024Code\nA title\non two lines\n\nAnn Lee, Bo van Li et al. "
+        "· Uni\n\nFirst paragraph\ngoes on.\n\nSecond.\n\nMAMar 3\nOther\n\nC. D. Jones Jr.\n"
+    )
+    contents = contents_of([text.encode("utf-8")])
+    assert taken(contents) == 1
+    frames = assert_same_frames(contents)
+    first = frames["paper"].sort("paper_index").row(0, named=True)
+    assert first["flags"] == ["title_on_several_lines", "abstract_on_several_paragraphs"]
+    assert first["abstract"] == "First paragraph goes on.\nSecond."
+    assert frames["profile"]["n_citations"].to_list() == [1024]
+
+
+def test_synthetic_pages_are_read_in_the_batch_with_the_same_frames(tmp_path: Path):
+    write_synthetic_profiles(300, tmp_path, seed=3)
+    datas = [path.read_bytes() for path in sorted(tmp_path.rglob("*.txt"))]
+    contents = contents_of(datas)
+    assert_same_frames(contents)
+    # The generator writes the usual layout mostly, and its variants now and then.
+    assert taken(contents) >= 0.9 * len(contents)
+    assert taken(contents) < len(contents)

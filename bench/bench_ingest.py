@@ -95,9 +95,7 @@ def _timed_ingest(raw: Path, warehouse: Path, workers: int, always_flow_run: boo
 
     with usage() as used:
         started = time.perf_counter()
-        summary = run_ingest(
-            raw, warehouse, workers=workers, batch_files=500, always_flow_run=always_flow_run
-        )
+        summary = run_ingest(raw, warehouse, workers=workers, always_flow_run=always_flow_run)
         seconds = time.perf_counter() - started
     return Run(seconds, summary.seconds, used)
 

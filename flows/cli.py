@@ -72,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="processes for reading"
     )
-    ingest.add_argument("--batch-files", type=int, default=500, help="files per read task")
+    ingest.add_argument(
+        "--batch-files", type=int, default=2000, help="files per read task (default 2000)"
+    )
     ingest.add_argument("--dask-address", help="read on this Dask scheduler (tcp://host:port)")
     ingest.add_argument(
         "--dask-local", type=int, metavar="N", help="read on a local Dask cluster of N workers"

@@ -52,7 +52,9 @@ from flows.warehouse import (
     table_counts,
 )
 
-DEFAULT_BATCH_FILES: Final = 500
+# Files per read task. The batch reader's steps each cost a fixed part per batch: 2,000 files
+# read 15% faster than 500 per file, and a batch of them is a few MB of text.
+DEFAULT_BATCH_FILES: Final = 2000
 # The landing zone travels between tasks as frames: Prefect looks into every element of a
 # list passed to a task, which costs seconds for 10^5 files, and never into a frame.
 _FILE_ROW_SCHEMA: Final = {

@@ -18,7 +18,7 @@ from prefect.settings import (
 )
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.ingest import RunSummary, ingest, nothing_changed
+from flows.ingest import DEFAULT_BATCH_FILES, RunSummary, ingest, nothing_changed
 
 
 def task_runner(
@@ -44,7 +44,7 @@ def run_ingest(
     *,
     rebuild: bool = False,
     workers: int = 1,
-    batch_files: int = 500,
+    batch_files: int = DEFAULT_BATCH_FILES,
     dask_address: str | None = None,
     dask_local: int | None = None,
     show_progress: bool = False,

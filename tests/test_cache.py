@@ -1,0 +1,91 @@
+"""The parse cache's compaction: small batches merged, whole ones kept, nothing lost."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import polars as pl
+
+from flows.cache import State
+from flows.formats.frames import SCHEMAS
+
+
+def batch_of(tag: str, n: int) -> dict[str, pl.DataFrame]:
+    """Parsed frames of `n` contents (one profile each), their hashes made from `tag`."""
+    shas = [hashlib.sha256(f"{tag}-{i}".encode()).hexdigest() for i in range(n)]
+    frames = {name: pl.DataFrame(schema=schema) for name, schema in SCHEMAS.items()}
+    frames["parsed_file"] = pl.DataFrame(
+        {
+            "sha256": shas,
+            "format": "scholarfeed_profile",
+            "status": "loaded",
+            "reason": None,
+            "n_papers": 0,
+            "n_failures": 0,
+        },
+        schema=SCHEMAS["parsed_file"],
+    )
+    columns: dict[str, list[object]] = {name: [None] * n for name in SCHEMAS["profile"]}
+    columns |= {"sha256": shas, "profile_index": [0] * n, "line": [1] * n}
+    columns["display_name"] = [f"{tag} {i}" for i in range(n)]
+    frames["profile"] = pl.DataFrame(columns, schema=SCHEMAS["profile"])
+    return frames
+
+
+def batch_files(state: State) -> set[str]:
+    return {path.name for path in (state.parsed / "parsed_file").glob("*.parquet")}
+
+
+def cached_profiles(state: State, live: pl.Series) -> list[str]:
+    return sorted(state.load_frames(live, ["profile"])["profile"]["display_name"].to_list())
+
+
+def test_many_small_batches_are_merged_and_a_whole_batch_is_kept_as_it_is(tmp_path: Path):
+    state = State(tmp_path / "state")
+    whole = state.write_batch(batch_of("whole", 1000))
+    for k in range(9):
+        state.write_batch(batch_of(f"small{k}", 3))
+    live = pl.scan_parquet(str(state.parsed / "parsed_file" / "*.parquet")).collect()["sha256"]
+    before = cached_profiles(state, live)
+    whole_file = state.parsed / "paper" / f"{whole}.parquet"
+    written = whole_file.stat().st_mtime_ns
+
+    assert state.compact(live)
+
+    # The whole batch untouched, the nine small ones now one, every content still there.
+    assert f"{whole}.parquet" in batch_files(state) and len(batch_files(state)) == 2
+    assert whole_file.stat().st_mtime_ns == written
+    assert cached_profiles(state, live) == before
+    assert state.parsed_sha256() == frozenset(live.to_list())
+
+
+def test_a_few_small_batches_stay_and_a_dead_one_goes(tmp_path: Path):
+    state = State(tmp_path / "state")
+    kept = [state.write_batch(batch_of(f"small{k}", 3)) for k in range(8)]
+    dead = state.write_batch(batch_of("gone", 3))
+    live = pl.scan_parquet(
+        [state.parsed / "parsed_file" / f"{batch}.parquet" for batch in kept]
+    ).collect()["sha256"]
+
+    assert not state.compact(live)
+
+    assert batch_files(state) == {f"{batch}.parquet" for batch in kept}
+    assert f"{dead}.parquet" not in batch_files(state)
+    assert state.parsed_sha256() == frozenset(live.to_list())
+
+
+def test_a_cache_mostly_of_contents_no_longer_landed_is_merged_whole(tmp_path: Path):
+    state = State(tmp_path / "state")
+    whole = state.write_batch(batch_of("whole", 1000))
+    state.write_batch(batch_of("small", 3))
+    live = state.load_frames(
+        pl.Series([hashlib.sha256(f"whole-{i}".encode()).hexdigest() for i in range(10)]),
+        ["parsed_file"],
+    )["parsed_file"]["sha256"]
+
+    assert state.compact(live)
+
+    # One batch of the ten live contents: the 993 others are no longer cached.
+    assert len(batch_files(state)) == 1 and f"{whole}.parquet" not in batch_files(state)
+    assert state.parsed_sha256() == frozenset(live.to_list())

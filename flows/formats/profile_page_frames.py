@@ -15,6 +15,7 @@ tests hold the two readers to the same frames on every page this one takes.
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Sequence
 from typing import Final
 
@@ -32,14 +33,8 @@ from flows.formats.profile_page import (
 )
 from flows.formats.records import Quarantine
 
-# What the usual layout never holds; a page with any of it goes to the line-by-line reader.
-# Control characters (quarantined there), and whitespace other than space, tab and line feed:
-# Python and polars agree on stripping and splitting at space and tab, not on every space.
-_NOT_USUAL: Final = (
-    r"[\x00-\x08\x0b-\x1f\x7f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}"
-    r"\x{205f}\x{3000}]"
-)
 _BOM: Final = codecs.BOM_UTF8
+_NOT_PRINTABLE_ASCII: Final = re.compile(rb"[^\t\n\x20-\x7e]")
 
 # The patterns of `flows.formats.profile_page`, anchored for polars (its `fullmatch`).
 _META: Final = (
@@ -129,22 +124,35 @@ def read_profile_pages(
 
 def _usual_text(data: bytes) -> str | None:
     """The text of a content that may be a page in the usual layout: UTF-8 without a
-    byte-order mark, lines ending in LF, not JSON. (The rest is checked in `_opening`.)"""
+    byte-order mark, lines ending in LF, not JSON, and printable but for tabs and line ends.
+
+    Printable text holds no control or format character (quarantined, or read as they are,
+    by the other reader), no whitespace but the space (Python and polars agree on stripping
+    and splitting at spaces and tabs, not at every space), and no character newer than
+    Python's Unicode tables (polars' are newer: a letter to one would be none to the other).
+    (The rest is checked in `_read`.)"""
     if len(data) > MAX_FILE_BYTES or data.startswith(_BOM) or b"\r" in data:
         return None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+    if data.isascii():
+        # Printable ASCII is every byte from space to tilde: no need for Unicode tables.
+        if _NOT_PRINTABLE_ASCII.search(data):
+            return None
+        text = data.decode("ascii")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if not text.replace("\n", " ").replace("\t", " ").isprintable():
+            return None
     return None if text.lstrip()[:1] in ("{", "[") else text
 
 
 def _read(frame: pl.DataFrame) -> tuple[dict[str, pl.DataFrame], list[int]]:
     """Frames of the pages in `frame` (page, sha256, text) that hold only the usual layout,
     and the pages that hold anything else."""
-    refused = set(frame.filter(pl.col("text").str.contains(_NOT_USUAL))["page"].to_list())
     lines = _lines(frame)
-    refused |= set(lines.filter(pl.col("too_long"))["page"].to_list())
+    refused = set(lines.filter(pl.col("too_long"))["page"].to_list())
     opening = _opening(lines)
     # A page with no display name, or no line at all, is quarantined by the other reader.
     refused |= set(frame["page"].to_list()) - set(opening["page"].to_list())
@@ -260,7 +268,8 @@ def _lines(frame: pl.DataFrame) -> pl.DataFrame:
     """One row per line, in page order: page, index (0-based), `text` (the line stripped),
     `is_blank`, `too_long`, `rank` (its number among the page's non-blank lines) and `end`
     (the offset just past its line end); a last empty line (the text's final line end) is
-    no line."""
+    no line. Lengths are counted in bytes, never fewer than characters: a line that may be
+    too long, or may end past the sniffed part, counts as one (the page is handed back)."""
     split = frame.select("page", line=pl.col("text").str.split("\n")).with_columns(
         line=pl.when(pl.col("line").list.last() == "")
         .then(pl.col("line").list.head(pl.col("line").list.len() - 1))
@@ -274,9 +283,9 @@ def _lines(frame: pl.DataFrame) -> pl.DataFrame:
         "index",
         "text",
         is_blank=pl.col("text") == "",
-        too_long=pl.col("line").str.strip_chars_end().str.len_chars() > MAX_LINE_CHARS,
+        too_long=pl.col("line").str.len_bytes() > MAX_LINE_CHARS,
         rank=_running((pl.col("text") != "").cast(pl.Int32), first),
-        end=_running(pl.col("line").str.len_chars().cast(pl.Int64) + 1, first),
+        end=_running(pl.col("line").str.len_bytes().cast(pl.Int64) + 1, first),
     )
 
 

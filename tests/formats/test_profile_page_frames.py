@@ -201,6 +201,9 @@ def test_every_fixture_gives_the_line_by_line_frames_in_one_batch():
         ("Ann Lee\n\nh-index 3\n\nLGJan 5, 2024\nA title\n\nann lee, bo li\n", "lower"),
         ("Ann Lee\n\nh-index 3\n\nLGJan 5, 2024\nA title\n\nAnn\u00a0Lee, Bo Li\n", "nbsp"),
         ("h-index 3\n\nLGJan 5, 2024\nA title\n\nAnn Lee\n", "no name"),
+        ("Ann Lee\n\nh-index 3\n\nLGJan 5, 2024\nA ti\u00adtle\n\nAnn Lee\n", "soft hyphen"),
+        # A letter Python's Unicode tables do not know yet (polars' do).
+        ("Ann Lee\n\nh-index 3\n\nLGJan 5, 2024\nA title\n\nBo \U00031350et al.\n", "new"),
     ],
 )
 def test_a_page_outside_the_usual_layout_is_handed_back(text: str, why: str):

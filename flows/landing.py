@@ -8,6 +8,7 @@ opened for reading.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import stat
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from flows.formats.records import ParsedFile, Quarantine
 # A folder named YYYY-MM-DD in a file's path states its capture date (git keeps no mtimes).
 _DATE_FOLDER: Final = r"^\d{4}-\d{2}-\d{2}$"
 _LINK_REASON: Final = "symbolic link: not followed"
+_log = logging.getLogger(__name__)
 RAW_FILE_SCHEMA: Final = {
     "path": pl.String(),
     "size_bytes": pl.Int64(),
@@ -93,10 +95,17 @@ def read_batch_into_cache(
 def parse_contents(contents: list[tuple[str, bytes]]) -> dict[str, pl.DataFrame]:
     """The parsed frames of (sha256, bytes) contents: profile pages in the usual layout read
     together with polars, every other content by its format's reader."""
-    from flows.formats.frames import to_frames
+    from flows.formats.frames import empty_frames, to_frames
     from flows.formats.profile_page_frames import read_profile_pages
 
-    frames, others = read_profile_pages(contents)
+    try:
+        frames, others = read_profile_pages(contents)
+    except pl.exceptions.PolarsError as error:
+        # The line-by-line reader is the reference: the batch is read by it, nothing lost.
+        _log.warning(
+            "batch reader failed (%s); reading %d contents one by one", error, len(contents)
+        )
+        frames, others = empty_frames(), list(range(len(contents)))
     if not others:
         return frames
     rest = to_frames((contents[i][0], _parse(contents[i][1])) for i in others)

@@ -235,3 +235,20 @@ def test_synthetic_pages_are_read_in_the_batch_with_the_same_frames(tmp_path: Pa
     # The generator writes the usual layout mostly, and its variants now and then.
     assert taken(contents) >= 0.9 * len(contents)
     assert taken(contents) < len(contents)
+
+
+def test_a_batch_the_batch_reader_fails_on_is_read_line_by_line(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    import flows.formats.profile_page_frames as batch_reader
+
+    def failing(contents: Sequence[tuple[str, bytes]]) -> tuple[dict[str, pl.DataFrame], list[int]]:
+        raise pl.exceptions.ComputeError("simulated failure")
+
+    contents = contents_of(
+        [SAMPLE.read_bytes(), b"", FIXTURES.joinpath("valid/compact_tab.txt").read_bytes()]
+    )
+    monkeypatch.setattr(batch_reader, "read_profile_pages", failing)
+    frames = assert_same_frames(contents)
+    assert frames["parsed_file"].height == 3
+    assert "batch reader failed (simulated failure)" in caplog.text

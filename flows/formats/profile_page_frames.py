@@ -1,5 +1,5 @@
 """Profile pages read many at a time with polars: the site's usual layout, read exactly as
-`flows.formats.profile_page` reads it, an order of magnitude faster.
+`flows.formats.profile_page` reads it, about three times faster per page.
 
 The line-by-line reader handles every variant of FORMAT.md §1 and costs about half a
 millisecond per page in Python. Most pages are in the usual layout: a header of known lines,

@@ -22,9 +22,12 @@ from typing import Final
 import polars as pl
 
 from flows.formats import MAX_FILE_BYTES
+from flows.formats import profile_page as line_by_line
 from flows.formats.frames import SCHEMAS
 from flows.formats.profile_page import (
+    _MAX_AFFILIATION_CHARS,
     _MONTHS,
+    _SNIFF_LINES,
     FORMAT,
     MAX_AUTHOR_LINE_CHARS,
     MAX_LINE_CHARS,
@@ -37,13 +40,7 @@ _BOM: Final = codecs.BOM_UTF8
 _NOT_PRINTABLE_ASCII: Final = re.compile(rb"[^\t\n\x20-\x7e]")
 
 # The patterns of `flows.formats.profile_page`, anchored for polars (its `fullmatch`).
-_META: Final = (
-    r"^(?P<score>[0-9]{1,3}(?:\.[0-9]{1,3})?)?"
-    r"(?P<cat>[A-Z][A-Z-]{0,15}?)??"
-    r"(?P<mon>" + "|".join(_MONTHS) + r") (?P<day>[0-9]{1,2})"
-    r"(?:, (?P<year>[0-9]{4}))?"
-    r"(?P<code>Code)?$"
-)
+_META: Final = f"^{line_by_line._META.pattern}$"
 # (column, pattern with {n} for the number, loose pattern (a prefix), case-insensitive, fits
 # Int32): `profile_page._HEADER_FIELDS`, in the order that reader tries them.
 _HEADER_FIELDS: Final = (
@@ -73,9 +70,8 @@ _STRICT_FIELDS: Final = (
 _LOOSE_FIELDS: Final = (
     "^(?:" + _alternatives([(loose.format(), i) for _k, _p, loose, i, _s in _HEADER_FIELDS]) + ")"
 )
-_CATEGORY_LINE: Final = r"^(?:[A-Z][A-Z-]{0,15}|[a-z-]{1,20}\.[A-Z]{2})$"
-_CATEGORY_CODE: Final = r"^[A-Z][A-Z-]{1,15}$"
-_SNIFF_LINES: Final = 30
+_CATEGORY_LINE: Final = f"^(?:{line_by_line._CATEGORY_LINE.pattern})$"
+_CATEGORY_CODE: Final = f"^(?:{line_by_line._CATEGORY_CODE.pattern})$"
 # Every header line, strict or loose, holds one of these (case aside).
 _FURNITURE_WORDS: Final = r"(?i)paper|h-index|citation|novelty|ai score"
 _SNIFF_CHARS: Final = 20_000
@@ -86,13 +82,9 @@ _INT32_MAX: Final = 2**31 - 1
 _ET_AL: Final = r"(^|[^\p{L}0-9_])[Ee]t\.? al\.?,?$"
 # The marks no name holds, and (so that word boundaries and cases are alike in both
 # readers) any character but a letter or printable ASCII.
-_NOT_IN_NAMES_OR_UNSURE: Final = r"[0-9:!?()\[\]{}\"“”=<>/\\|@#$%^&*+_~]|[^\t\x20-\x7e\p{L}]"
-_PARTICLE: Final = (
-    r"^(?:van|von|der|den|de|del|della|di|da|do|dos|das|du|la|le|lo|bin|binti|ibn|al|el|y|e"
-    r"|ten|ter|zu|af|av|st)$"
-)
+_NOT_IN_NAMES_OR_UNSURE: Final = line_by_line._NOT_IN_NAMES.pattern + r"|[^\t\x20-\x7e\p{L}]"
+_PARTICLE: Final = f"^(?:{line_by_line._PARTICLE.pattern})$"
 _INITIAL_OR_SUFFIX: Final = r"(?:^|[^\p{L}0-9_])(?:[\p{L}--a-z]\.|Jr\.|Sr\.|al\.)$"
-_MAX_AFFILIATION_CHARS: Final = 200
 _MAX_NAME_CHARS: Final = 80
 _MAX_NAME_WORDS: Final = 6
 
@@ -189,72 +181,46 @@ def _read(frame: pl.DataFrame) -> tuple[dict[str, pl.DataFrame], list[int]]:
     pages = kept.join(n_papers, on="page", how="left").join(header, on="page", how="left")
     sha = frame.select("page", "sha256")
     frames = {
-        "parsed_file": pages.select(
-            "sha256",
+        "parsed_file": _in_schema(
+            pages,
+            "parsed_file",
             format=pl.lit(FORMAT),
             status=pl.lit("loaded"),
-            reason=pl.lit(None, pl.String),
             n_papers=pl.col("n_papers").fill_null(0),
-            n_failures=pl.lit(0, pl.Int32),
+            n_failures=pl.lit(0),
         ),
-        "profile": pages.select(
-            "sha256",
-            profile_index=pl.lit(0, pl.Int32),
+        "profile": _in_schema(
+            pages,
+            "profile",
+            profile_index=pl.lit(0),
             line=pl.col("name_index") + 1,
             source=pl.lit(SOURCE),
-            source_author_id=pl.lit(None, pl.String),
-            display_name="display_name",
-            primary_category="primary_category",
-            h_index="h_index",
-            i10_index=pl.lit(None, pl.Int32),
-            n_papers_declared="n_papers_declared",
-            n_papers_listed="n_papers_listed",
-            n_citations="n_citations",
-            novelty_pct="novelty_pct",
-            ai_score="ai_score",
-            orcid=pl.lit(None, pl.String),
-            affiliation=pl.lit(None, pl.String),
-            stated_captured_at=pl.lit(None, pl.Datetime("us")),
         ),
-        "paper": papers.join(sha, on="page").select(
-            "sha256",
-            "paper_index",
-            profile_index=pl.lit(0, pl.Int32),
-            line="line",
+        "paper": _in_schema(
+            papers.join(sha, on="page"),
+            "paper",
+            profile_index=pl.lit(0),
             source=pl.lit(SOURCE),
-            source_paper_id=pl.lit(None, pl.String),
-            doi=pl.lit(None, pl.String),
-            arxiv_id=pl.lit(None, pl.String),
-            title="title",
-            year="year",
-            month="month",
-            day="day",
-            date_text="date_text",
-            category_code="category_code",
-            has_code="has_code",
-            abstract="abstract",
-            n_citations=pl.lit(None, pl.Int64),
-            n_authors_listed="n_authors_listed",
-            authors_truncated="authors_truncated",
-            affiliation="affiliation",
-            score="score",
             layout=pl.lit("standard"),
-            flags="flags",
         ),
-        "mention": mentions.filter(is_kept)
-        .join(sha, on="page")
-        .select(
-            "sha256",
-            "paper_index",
-            "position",
-            "name",
-            source_author_id=pl.lit(None, pl.String),
-            orcid=pl.lit(None, pl.String),
-        ),
+        "mention": _in_schema(mentions.filter(is_kept).join(sha, on="page"), "mention"),
         "topic": pl.DataFrame(schema=SCHEMAS["topic"]),
         "failure": pl.DataFrame(schema=SCHEMAS["failure"]),
     }
-    return {name: frames[name].cast(SCHEMAS[name]) for name in SCHEMAS}, sorted(refused)
+    return frames, sorted(refused)
+
+
+def _in_schema(frame: pl.DataFrame, table: str, **values: pl.Expr) -> pl.DataFrame:
+    """`frame` as a row of `table` (`flows.formats.frames.SCHEMAS`): each column the value
+    given, else the frame's column of that name, else null (what the layout never states)."""
+    columns = []
+    for name, dtype in SCHEMAS[table].items():
+        if name in values:
+            value = values[name]
+        else:
+            value = pl.col(name) if name in frame.columns else pl.lit(None)
+        columns.append(value.cast(dtype).alias(name))
+    return frame.select(columns)
 
 
 def _running(values: pl.Expr, starts: pl.Expr) -> pl.Expr:

@@ -22,10 +22,10 @@ Identity rules (see README "Identity"):
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Final
 
+import duckdb
 import polars as pl
 
 from flows.categories import category_table
@@ -33,6 +33,8 @@ from flows.categories import category_table
 OVERLAP_FOR_SAME_PROFILE: Final = 0.5
 _ID_HEX_CHARS: Final = 16
 _MAX_PROPAGATION_ROUNDS: Final = 200
+# Hashing ids needs no extension; the answer keeps the order of the keys.
+_HASH_CONFIG: Final = {"autoinstall_known_extensions": False, "preserve_insertion_order": True}
 SOURCE_PRIORITY: Final = {
     "openalex": 0,
     "semantic_scholar": 1,
@@ -106,14 +108,16 @@ def with_key(frame: pl.DataFrame, column: str, key: str) -> pl.DataFrame:
 
 
 def stable_ids(keys: pl.Series, prefix: str) -> pl.Series:
-    """Deterministic short ids: the first hex digits of the SHA-256 of each key."""
-    unique = keys.unique().drop_nulls()
-    digests = [
-        prefix + hashlib.sha256(key.encode()).hexdigest()[:_ID_HEX_CHARS]
-        for key in unique.to_list()
-    ]
-    table = pl.DataFrame({"key": unique, "id": digests}, schema={"key": pl.String, "id": pl.String})
-    return keys.to_frame("key").join(table, on="key", how="left", maintain_order="left")["id"]
+    """Deterministic short ids: the first hex digits of the SHA-256 of each key (null for a
+    null key), in the order of `keys`. Hashed by DuckDB, on all cores: a Python loop over
+    hashlib took 1.5 µs a key (0.9 s for the papers of 10^5 profiles)."""
+    with duckdb.connect(config=dict(_HASH_CONFIG)) as con:
+        con.register("identity_key", keys.cast(pl.String).to_frame("key").to_arrow())
+        hashed = con.sql(
+            "select $prefix || left(sha256(key), $n) as id from identity_key",
+            params={"prefix": prefix, "n": _ID_HEX_CHARS},
+        ).pl()
+    return hashed["id"]
 
 
 def connected_labels(edges: pl.DataFrame, nodes: pl.Series) -> pl.DataFrame:

@@ -7,6 +7,7 @@ committed sample.
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from datetime import date, datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from flows.categories import category_table, resolve_category
 from flows.landing import capture_times
-from flows.normalise import fold_key
+from flows.normalise import fold_key, stable_ids
 from tests.normalise_helpers import (
     Page,
     Paper,
@@ -127,6 +128,26 @@ def test_title_key_ignores_punctuation_and_accents() -> None:
 
 
 # Dates
+
+
+def sha_id(prefix: str, key: str) -> str:
+    return prefix + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def test_ids_are_the_first_16_hex_digits_of_the_sha256_of_the_identity_key() -> None:
+    """Ids are public and kept from run to run: they must not depend on how they are hashed."""
+    page = Page("Ann Lee", (Paper("Deep Nets, Revisited", ("Ann Lee", "Bo Chen"), "Mar 3, 2023"),))
+    tables = normalise_pages([(page, date(2024, 1, 2))])
+    assert single(tables["paper"], "paper_id") == sha_id("P", "t:deep nets revisited|2023")
+    coauthor = tables["author"].filter(pl.col("kind") == "name_only")
+    assert single(coauthor, "author_id") == sha_id("A", "name:bo chen")
+
+
+def test_stable_ids_keep_order_and_nulls_and_hash_any_text() -> None:
+    texts = ["b", None, "a", "Weiß · 東京", "b", ""]
+    ids = stable_ids(pl.Series(texts, dtype=pl.String), "X").to_list()
+    assert ids == [None if text is None else sha_id("X", text) for text in texts]
+    assert stable_ids(pl.Series([], dtype=pl.String), "X").to_list() == []
 
 
 def test_stated_date_is_kept_as_given() -> None:

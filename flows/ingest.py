@@ -15,8 +15,9 @@ import multiprocessing
 import os
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -66,6 +67,8 @@ _FILE_ROW_SCHEMA: Final = {
 }
 _PACKAGE: Final = Path(__file__).parent
 _MIN_FREE_BYTES: Final = 64 * 1024 * 1024
+# Tables loaded at once (see `load_tables`).
+_LOAD_THREADS: Final = 2
 
 
 class CheckFailed(RuntimeError):
@@ -280,18 +283,39 @@ def normalise_tables(ledger: pl.DataFrame, state_root: Path) -> dict[str, pl.Dat
 @task(cache_policy=NO_CACHE)
 def load_tables(build: Path, tables: dict[str, pl.DataFrame], info: pl.DataFrame) -> None:
     """Create the core tables in the new build file, documented; the frames are handed over
-    (each leaves `tables` once its table is made, so its memory goes). Smallest first: the
-    largest is loaded when the others have gone (at 10^5 profiles this lowers the peak by
-    0.15 GiB)."""
+    (each leaves `tables` once its table is made, so its memory goes).
+
+    Two tables load at once, each on one DuckDB thread and in its own transaction (the build
+    file is published whole or not at all): compressing a table's strings is most of a load
+    and runs on one core, and at 10^5 profiles one DuckDB thread also makes the file 24%
+    smaller (fuller row groups: 12 for the authorships, not 17). Smallest first, so the two
+    largest load last, when the others have gone. At 10^5 profiles: 6.2 s, against 9.3 s one
+    table at a time and 11.2 s with DuckDB's threads.
+    """
+    pending = deque(sorted(tables, key=lambda name: tables[name].estimated_size()))
     con = connect_build(build)
+
+    def load_pending() -> None:
+        with con.cursor() as cursor:
+            while True:
+                try:
+                    name = pending.popleft()
+                except IndexError:
+                    return
+                try:
+                    cursor.begin()
+                    create_table(cursor, name, tables.pop(name))
+                    cursor.commit()
+                except BaseException:
+                    pending.clear()  # the build fails: the other loader stops too
+                    raise
+
     try:
-        # One thread writes the frames: at 10^5 profiles the file is 24% smaller (one
-        # thread fills each row group and its string dictionaries, where several threads
-        # each leave their own) and the load 7% faster on two cores.
         con.execute("set threads = 1")
+        with ThreadPoolExecutor(_LOAD_THREADS) as pool:
+            for loaded in [pool.submit(load_pending) for _ in range(_LOAD_THREADS)]:
+                loaded.result()
         con.begin()
-        for name in sorted(tables, key=lambda name: tables[name].estimated_size()):
-            create_table(con, name, tables.pop(name))
         create_table(con, "warehouse_info", info)
         con.commit()
         con.execute("reset threads")

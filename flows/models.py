@@ -25,10 +25,12 @@ from __future__ import annotations
 import heapq
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextvars import copy_context
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import duckdb
 import sqlglot
@@ -41,6 +43,7 @@ IDENTIFIER: Final = re.compile(r"[a-z_][a-z0-9_]*")
 HEADER_ENTRY: Final = re.compile(r"^--\s?([a-z_][a-z0-9_]*)\s*:\s*(.*?)\s*$")
 HEADER_CONTINUATION: Final = re.compile(r"^--\s{2,}(\S.*?)\s*$")
 MAIN_SCHEMAS: Final = frozenset({"", "main"})
+T = TypeVar("T")
 
 
 class ModelDefinitionError(ValueError):
@@ -177,6 +180,58 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:
 def run_models(con: duckdb.DuckDBPyConnection, models: Iterable[Model]) -> list[ModelResult]:
     """Build the given models in the order given (use `discover_models`'s order)."""
     return [run_model(con, model) for model in models]
+
+
+def run_in_dependency_order(
+    models: Sequence[Model], run: Callable[[Model], T], lanes: int
+) -> dict[str, T]:
+    """Call `run` on every model once the models it reads have run, `lanes` at a time.
+
+    Each call runs on a thread of its own, in a copy of the caller's context (so a Prefect
+    task called there belongs to the caller's flow run). Of the models ready, the one that
+    more models wait on, directly or not, starts first, so the long chains start early; ties
+    go by name. After a failure no model starts; those running finish, and the first error is
+    raised. Returns each model's result by name.
+    """
+    by_name = {model.name: model for model in models}
+    dependents: dict[str, set[str]] = {name: set() for name in by_name}
+    for model in models:
+        for dependency in model.depends_on:
+            if dependency in by_name:
+                dependents[dependency].add(model.name)
+
+    def downstream(name: str) -> set[str]:
+        found = set(dependents[name])
+        for dependent in dependents[name]:
+            found |= downstream(dependent)
+        return found
+
+    priority = {name: (-len(downstream(name)), name) for name in by_name}
+    waiting = {m.name: {d for d in m.depends_on if d in by_name} for m in models}
+    ready = [priority[name] for name, deps in waiting.items() if not deps]
+    heapq.heapify(ready)
+    results: dict[str, T] = {}
+    running: dict[Future[T], str] = {}
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(max(1, lanes)) as pool:
+        while running or (ready and failure is None):
+            while ready and failure is None and len(running) < max(1, lanes):
+                _, name = heapq.heappop(ready)
+                running[pool.submit(copy_context().run, run, by_name[name])] = name
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                name = running.pop(future)
+                if future.exception() is not None:
+                    failure = failure or future.exception()
+                    continue
+                results[name] = future.result()
+                for dependent in dependents[name]:
+                    waiting[dependent].discard(name)
+                    if not waiting[dependent]:
+                        heapq.heappush(ready, priority[dependent])
+    if failure is not None:
+        raise failure
+    return results
 
 
 def discover_checks(sql_dir: Path) -> list[Check]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -18,6 +20,7 @@ from flows.models import (
     quote_literal,
     run_check,
     run_checks,
+    run_in_dependency_order,
     run_model,
 )
 
@@ -139,6 +142,78 @@ def test_header_continuation_lines_extend_the_previous_text(tmp_path):
     )
     (model,) = discover_models(tmp_path)
     assert (model.table_comment, model.column_comments) == ("one row per thing.", {"x": "a value"})
+
+
+def diamond_and_loners(root: Path) -> list[Model]:
+    """base <- left, right <- top; two models on their own; one chain of two."""
+    write(root, "i/base.sql", model_file("base", "select 1 as x"))
+    write(root, "m/left.sql", model_file("left", "select x from base"))
+    write(root, "m/right.sql", model_file("right", "select x from base"))
+    write(root, "m/top.sql", model_file("top", "select x from left join right using (x)"))
+    write(root, "m/alone_a.sql", model_file("alone_a", "select 2 as x"))
+    write(root, "m/alone_b.sql", model_file("alone_b", "select 3 as x"))
+    write(root, "i/chain.sql", model_file("chain", "select 4 as x"))
+    write(root, "m/chain_end.sql", model_file("chain_end", "select x from chain"))
+    return discover_models(root)
+
+
+def test_models_run_after_every_model_they_read_and_each_runs_once(tmp_path):
+    models = diamond_and_loners(tmp_path)
+    events: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def run(model: Model) -> str:
+        with lock:
+            events.append(("start", model.name))
+        time.sleep(0.01)
+        with lock:
+            events.append(("end", model.name))
+        return model.name.upper()
+
+    results = run_in_dependency_order(models, run, lanes=3)
+    assert results == {m.name: m.name.upper() for m in models}
+    ended_before = {}
+    for index, (kind, name) in enumerate(events):
+        if kind == "start":
+            ended_before[name] = {n for k, n in events[:index] if k == "end"}
+    assert sorted(ended_before) == sorted(m.name for m in models)
+    for model in models:
+        assert set(model.depends_on) <= ended_before[model.name], model.name
+
+
+def test_independent_models_run_at_the_same_time(tmp_path):
+    write(tmp_path, "m/one.sql", model_file("one", "select 1 as x"))
+    write(tmp_path, "m/two.sql", model_file("two", "select 2 as x"))
+    both_running = threading.Barrier(2, timeout=10)
+
+    def run(model: Model) -> None:
+        both_running.wait()  # broken (an error) unless the two run at once
+
+    run_in_dependency_order(discover_models(tmp_path), run, lanes=2)
+
+
+def test_of_the_ready_models_the_one_more_models_wait_on_starts_first(tmp_path):
+    models = diamond_and_loners(tmp_path)
+    started: list[str] = []
+    run_in_dependency_order(models, lambda model: started.append(model.name), lanes=1)
+    # base has three models downstream, chain one, the loners none; then ties by name
+    assert started[0] == "base"
+    assert started.index("left") < started.index("alone_a")
+    assert started.index("chain") < started.index("alone_a") < started.index("alone_b")
+
+
+def test_after_a_failure_no_model_starts_and_the_error_is_raised(tmp_path):
+    models = diamond_and_loners(tmp_path)
+    started: list[str] = []
+
+    def run(model: Model) -> None:
+        started.append(model.name)
+        if model.name == "base":
+            raise ModelError("base", "boom")
+
+    with pytest.raises(ModelError, match="boom"):
+        run_in_dependency_order(models, run, lanes=1)
+    assert started == ["base"]
 
 
 def test_run_model_builds_the_table_and_documents_it(tmp_path, con):

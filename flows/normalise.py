@@ -1,7 +1,7 @@
-"""Normalisation with polars: keys, dates, categories and the decisions of identity.
+"""Normalisation with polars: dates, categories, ids and the decisions of identity.
 
-Input: the parsed frames of every loaded file (`flows.formats.frames`) and the capture time of
-each file. Output: the core warehouse tables as frames. Everything here is a function of those
+Input: the parsed frames of every loaded file (`flows.formats.frames`, with the folded name
+and title keys of `flows.formats.keys`) and the capture time of each file. Output: the core warehouse tables as frames. Everything here is a function of those
 inputs alone, so the same raw files give the same rows and ids whatever the order they were
 read in, in one run or many.
 
@@ -41,70 +41,6 @@ SOURCE_PRIORITY: Final = {
     "google_scholar": 2,
     "scholarfeed": 3,
 }
-# The combining diacritical mark blocks: the accents NFKD splits off Latin, Greek and
-# Cyrillic letters. Other marks (kana voicing, Indic vowel signs) are part of their letter.
-_ACCENTS: Final = (
-    r"[\x{0300}-\x{036F}\x{1AB0}-\x{1AFF}\x{1DC0}-\x{1DFF}\x{20D0}-\x{20FF}\x{FE20}-\x{FE2F}]+"
-)
-# Letters with no decomposition that romanised spellings write plainly, and case-folding
-# differences that lower-casing leaves (ß, final sigma).
-_LETTER_FOLDS: Final = {
-    "ß": "ss", "ς": "σ", "ł": "l", "đ": "d", "ð": "d", "ø": "o", "þ": "th", "æ": "ae",
-    "œ": "oe", "ı": "i", "ħ": "h", "ŧ": "t",
-}  # fmt: skip
-
-
-def fold_key(text: pl.Expr) -> pl.Expr:
-    """Unicode NFKC, accents folded, case folded, punctuation and spacing collapsed.
-
-    NFC and NFD spellings of one name give one key; so do "Stylesinger" and "StyleSinger",
-    full-width letters, "Yi-Ping Hsu" and "Yi Ping  Hsu", "Weiß" and "Weiss". Accents are
-    folded (the combining diacritical marks); other combining marks are part of their letter
-    (a kana voicing mark, an Indic vowel sign), so they stay and the key keeps its NFC form.
-    A name of punctuation only keeps a non-empty key.
-    """
-    # NFKD of the NFKC form is the NFKD form, so one decomposition serves both.
-    folded = (
-        text.str.normalize("NFKD")
-        .str.replace_all(_ACCENTS, "")
-        .str.normalize("NFC")
-        .str.to_lowercase()
-        .str.replace_many(_LETTER_FOLDS)
-        .str.replace_all(r"[^\p{L}\p{M}\p{N}]+", " ")
-        .str.strip_chars()
-    )
-    return pl.when(folded == "").then(text.str.strip_chars().str.to_lowercase()).otherwise(folded)
-
-
-def _fold_ascii_key(text: pl.Expr) -> pl.Expr:
-    """`fold_key` of ASCII text: Unicode normalisation and accents change nothing there, and
-    the only letters and digits are a-z (once lower-cased) and 0-9."""
-    folded = text.str.to_lowercase().str.replace_all(r"[^a-z0-9]+", " ").str.strip_chars()
-    return pl.when(folded == "").then(text.str.strip_chars().str.to_lowercase()).otherwise(folded)
-
-
-def with_key(frame: pl.DataFrame, column: str, key: str) -> pl.DataFrame:
-    """Add `key`, the `fold_key` of `column`, folding each distinct value once.
-
-    Names and titles repeat across papers and pages; folding (two Unicode normalisations and
-    regular expressions) costs more than a join on the distinct values. Most are plain ASCII,
-    whose fold is a third of the work (`_fold_ascii_key`).
-    """
-    distinct = frame.select(pl.col(column).unique())
-    is_ascii = pl.col(column).str.len_bytes() == pl.col(column).str.len_chars()
-    keyed = pl.concat(
-        [
-            distinct.filter(is_ascii).with_columns(_fold_ascii_key(pl.col(column)).alias(key)),
-            distinct.filter(~is_ascii | pl.col(column).is_null()).with_columns(
-                fold_key(pl.col(column)).alias(key)
-            ),
-        ]
-    )
-    # Joined to the one column, then added: a join would copy every other column as well.
-    keys = frame.select(column).join(
-        keyed, on=column, how="left", nulls_equal=True, maintain_order="left"
-    )
-    return frame.with_columns(keys[key])
 
 
 def stable_ids(keys: pl.Series, prefix: str) -> pl.Series:
@@ -256,11 +192,10 @@ def normalise(
 
 
 def _profiles(profile: pl.DataFrame, files: pl.DataFrame) -> pl.DataFrame:
-    profiles = profile.join(files, on="sha256").with_columns(
+    return profile.join(files, on="sha256").with_columns(
         captured_at=pl.coalesce("stated_captured_at", "captured_at"),
         snapshot_id=pl.lit(None, pl.String),
     )
-    return with_key(profiles, "display_name", "name_key")
 
 
 def _resolve_dates(papers: pl.DataFrame) -> pl.DataFrame:
@@ -330,7 +265,7 @@ def _paper_observations(
         is_category_ambiguous="is_ambiguous",
     )  # fmt: skip
     code = pl.col("category_code").str.strip_chars()
-    observations = with_key(observations, "title", "title_key").with_columns(
+    observations = observations.with_columns(
         category_raw=pl.when(code != "").then(code),
         doi=pl.col("doi").str.strip_chars().str.to_lowercase(),
         source_rank=pl.col("source").replace_strict(
@@ -483,7 +418,6 @@ def _source_mentions(mention: pl.DataFrame, observations: pl.DataFrame) -> pl.Da
         observations.select("sha256", "paper_index", "paper_id", "source"),
         on=["sha256", "paper_index"],
     )
-    with_ids = with_key(with_ids, "name", "name_key")
     return with_ids.select(
         node=pl.format("{}:id:{}", "source", "source_author_id"),
         source="source",
@@ -600,14 +534,13 @@ def _resolve_mentions(
     every page that shows the paper, so one paper never names one person twice.
     """
     mentions = mention.select(
-        "sha256", "paper_index", "position", "name", "source_author_id"
+        "sha256", "paper_index", "position", "name", "name_key", "source_author_id"
     ).collect().join(
         observations.select(
             "sha256", "paper_index", "paper_id", "profile_index", "latest_rank", "source",
         ),
         on=["sha256", "paper_index"],
     )  # fmt: skip
-    mentions = with_key(mentions, "name", "name_key")
     owners = profiles.select("sha256", "profile_index", "name_key", own_author_id="author_id")
     # A page's own owner, listed under their own name.
     own = _looked_up(mentions, owners, ["sha256", "profile_index", "name_key"])

@@ -16,8 +16,9 @@ import polars as pl
 import pytest
 
 from flows.categories import category_table, resolve_category
+from flows.formats.keys import fold_key
 from flows.landing import capture_times
-from flows.normalise import fold_key, stable_ids
+from flows.normalise import stable_ids
 from tests.normalise_helpers import (
     Page,
     Paper,

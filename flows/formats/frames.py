@@ -11,9 +11,11 @@ from typing import Final
 
 import polars as pl
 
+from flows.formats.keys import KEY_SOURCES, with_keys
 from flows.formats.records import ParsedFile, Quarantine
 
-SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
+# The columns the readers state, table by table.
+RECORD_SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
     "parsed_file": {
         "sha256": pl.String(),
         "format": pl.String(),
@@ -88,14 +90,20 @@ SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
     },
 }
 
+# What the read stage stores: the readers' columns, then the folded keys (`flows.formats.keys`).
+SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
+    name: {**schema, **dict.fromkeys(KEY_SOURCES.get(name, {}), pl.String())}
+    for name, schema in RECORD_SCHEMAS.items()
+}
 
 # Separates the items of a list of flags in one text (flags are names: never this, never empty).
 _UNIT: Final = "\x1f"
 
 
 def to_frames(results: Iterable[tuple[str, ParsedFile | Quarantine]]) -> dict[str, pl.DataFrame]:
-    """Flatten (sha256, parsed file or quarantine) pairs into one frame per schema."""
-    rows: dict[str, list[tuple[object, ...]]] = {name: [] for name in SCHEMAS}
+    """Flatten (sha256, parsed file or quarantine) pairs into one frame per schema, keys
+    included."""
+    rows: dict[str, list[tuple[object, ...]]] = {name: [] for name in RECORD_SCHEMAS}
     files, profiles, papers = rows["parsed_file"], rows["profile"], rows["paper"]
     mentions, topics, failures = rows["mention"], rows["topic"], rows["failure"]
     for sha256, result in results:
@@ -131,7 +139,7 @@ def to_frames(results: Iterable[tuple[str, ParsedFile | Quarantine]]) -> dict[st
             )
             topics.extend((sha256, index, scheme, topic) for scheme, topic in paper.topics)
         failures.extend((sha256, f.line, f.reason, f.text) for f in result.failures)
-    return {name: _frame(rows[name], schema) for name, schema in SCHEMAS.items()}
+    return with_keys({name: _frame(rows[name], schema) for name, schema in RECORD_SCHEMAS.items()})
 
 
 def _frame(rows: list[tuple[object, ...]], schema: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -23,7 +23,8 @@ import polars as pl
 
 from flows.formats import MAX_FILE_BYTES
 from flows.formats import profile_page as line_by_line
-from flows.formats.frames import SCHEMAS
+from flows.formats.frames import RECORD_SCHEMAS, SCHEMAS
+from flows.formats.keys import with_keys
 from flows.formats.profile_page import (
     _MAX_AFFILIATION_CHARS,
     _MONTHS,
@@ -204,17 +205,18 @@ def _read(frame: pl.DataFrame) -> tuple[dict[str, pl.DataFrame], list[int]]:
             layout=pl.lit("standard"),
         ),
         "mention": _in_schema(mentions.filter(is_kept).join(sha, on="page"), "mention"),
-        "topic": pl.DataFrame(schema=SCHEMAS["topic"]),
-        "failure": pl.DataFrame(schema=SCHEMAS["failure"]),
+        "topic": pl.DataFrame(schema=RECORD_SCHEMAS["topic"]),
+        "failure": pl.DataFrame(schema=RECORD_SCHEMAS["failure"]),
     }
-    return frames, sorted(refused)
+    return with_keys(frames), sorted(refused)
 
 
 def _in_schema(frame: pl.DataFrame, table: str, **values: pl.Expr) -> pl.DataFrame:
-    """`frame` as a row of `table` (`flows.formats.frames.SCHEMAS`): each column the value
-    given, else the frame's column of that name, else null (what the layout never states)."""
+    """`frame` as a row of `table` (`flows.formats.frames.RECORD_SCHEMAS`): each column the
+    value given, else the frame's column of that name, else null (what the layout never
+    states)."""
     columns = []
-    for name, dtype in SCHEMAS[table].items():
+    for name, dtype in RECORD_SCHEMAS[table].items():
         if name in values:
             value = values[name]
         else:

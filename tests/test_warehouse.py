@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from flows import warehouse
+from flows.ingest import load_tables
 
 
 def test_a_frame_larger_than_a_slice_loads_whole_and_in_order(
@@ -31,6 +33,45 @@ def test_a_frame_larger_than_a_slice_loads_whole_and_in_order(
         warehouse.create_table(con, "empty", frame.clear())
         assert_frame_equal(con.sql("select * from sliced").pl(), frame)
         assert con.sql("select count(*) from empty").fetchall() == [(0,)]
+
+
+def build_info() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "built_at": [datetime(2026, 1, 1)],
+            "code_fingerprint": ["c"],
+            "input_fingerprint": ["i"],
+            "n_files": [5],
+        }
+    )
+
+
+def test_load_tables_loads_every_frame_and_gives_duckdb_its_threads_back(tmp_path: Path):
+    build = tmp_path / "build.duckdb"
+    frames = {f"t{i}": pl.DataFrame({"x": list(range(i * 997))}) for i in range(1, 6)}
+    expected = {name: frame.clone() for name, frame in frames.items()}
+    shown = "select current_setting('threads')"
+    with duckdb.connect() as plain:
+        default_threads = plain.sql(shown).fetchall()
+    with warehouse.build_session(build):
+        load_tables.fn(build, frames, build_info())
+        with warehouse.connect_build(build) as con:
+            assert con.sql(shown).fetchall() == default_threads
+            for name, frame in expected.items():
+                assert_frame_equal(con.sql(f"select * from {name}").pl(), frame)
+            assert con.sql("select n_files from warehouse_info").fetchall() == [(5,)]
+    assert frames == {}  # handed over: each frame left once loaded
+
+
+def test_a_table_that_fails_to_load_fails_the_load(tmp_path: Path):
+    """All but the largest table load on two threads: an error there reaches the caller."""
+    frames = {
+        "small": pl.DataFrame({"x": [1, 2]}),
+        "paper": pl.DataFrame({"paper_id": ["P1"], "not_a_documented_column": [1]}),
+        "largest": pl.DataFrame({"x": list(range(10_000))}),
+    }
+    with pytest.raises(ValueError, match="undocumented columns"):
+        load_tables.fn(tmp_path / "build.duckdb", frames, build_info())
 
 
 def test_build_connections_bound_their_memory(tmp_path: Path):

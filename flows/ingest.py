@@ -289,11 +289,9 @@ def load_tables(build: Path, tables: dict[str, pl.DataFrame], info: pl.DataFrame
 
     Two tables load at once (`_LANES`), each in its own transaction (the build file is
     published whole or not at all): compressing a table's strings is most of a load and runs
-    on one core. On two cores each load has one DuckDB thread, which also makes the core
-    tables 24% smaller at 10^5 profiles (241 MB, not 316: fuller row groups, 12 for the
-    authorships, not 17). Smallest first; the largest loads last and alone, once every other
-    frame has gone (beside the second largest it took a run's peak memory at 10^5 profiles
-    over 2 GB).
+    on one core, so on two cores each load has one DuckDB thread. Smallest first; the largest
+    loads last and alone, once every other frame has gone (beside the second largest it took
+    a run's peak memory at 10^5 profiles over 2 GB).
     """
     by_size = sorted(tables, key=lambda name: tables[name].estimated_size())
     pending = deque(by_size[:-1])

@@ -5,8 +5,10 @@
 For each size it prints the naive floor (one plain Python process that only reads and
 regex-splits the same files), a full ingest and its ratio to the floor, seconds per stage, a
 no-change re-run (as `scholarhouse ingest` does it, and as a Prefect flow run), a run after 1%
-new files, the warehouse and cache sizes, and peak memory (this process and its children),
-beside the targets. On a shared machine wall time varies: each run also shows its CPU seconds,
+new files, the warehouse and cache sizes, and peak memory beside the targets. Each ingest runs
+in a fresh process, as `scholarhouse ingest` does, reporting to one Prefect API started here
+(its start-up is not timed); its peak memory is of that process, its workers and the API
+server, not of this one (which generates the files and keeps what earlier runs left). On a shared machine wall time varies: each run also shows its CPU seconds,
 and `--repeat` runs the sequence again on the same files and shows medians. The generated
 files are deleted at the end unless `--keep`. Figures, not assertions: a benchmark, not a
 timed test.
@@ -15,14 +17,16 @@ timed test.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import shutil
 import statistics
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import psutil
@@ -32,14 +36,16 @@ from flows.synth import naive_floor, write_synthetic_profiles
 
 @dataclass
 class Usage:
-    """Peak resident memory and CPU seconds of this process plus its descendants.
+    """Peak resident memory and CPU seconds of this process's descendants (not itself).
 
-    Sampled every 50 ms per process: pool workers are children of the forkserver, not of this
-    process, so `RUSAGE_CHILDREN` would miss them; each process counts with its last sample.
+    Sampled every 50 ms per process: pool workers are children of the forkserver, not of the
+    run's process, so `RUSAGE_CHILDREN` would miss them; each process counts with its last
+    sample. CPU counts from `begin()` (once the run's process has imported what it needs).
     """
 
     bytes: int = 0
     cpu_seconds: float = 0.0
+    begin: Callable[[], None] = lambda: None
 
 
 @contextmanager
@@ -52,7 +58,7 @@ def usage() -> Iterator[Usage]:
 
     def sample(first: bool = False) -> None:
         total = 0
-        for process in [me, *me.children(recursive=True)]:
+        for process in me.children(recursive=True):
             try:
                 with process.oneshot():
                     total += process.memory_info().rss
@@ -70,6 +76,7 @@ def usage() -> Iterator[Usage]:
             sample()
 
     sample(first=True)
+    measured.begin = lambda: sample(first=True)
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()
     try:
@@ -91,13 +98,36 @@ class Run:
 
 
 def _timed_ingest(raw: Path, warehouse: Path, workers: int, always_flow_run: bool = False) -> Run:
+    """One ingest in a fresh process; its wall seconds are timed there, around the run."""
+    spawn = multiprocessing.get_context("spawn")
+    receive, send = spawn.Pipe(duplex=False)
+    child = spawn.Process(
+        target=_ingest_in_child, args=(raw, warehouse, workers, always_flow_run, send)
+    )
+    with usage() as used:
+        child.start()
+        receive.recv()  # imports done: the run starts
+        used.begin()
+        seconds, stages = receive.recv()
+        child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"the ingest process failed (exit code {child.exitcode})")
+    return Run(seconds, stages, used)
+
+
+def _ingest_in_child(
+    raw: Path, warehouse: Path, workers: int, always_flow_run: bool, send: Connection
+) -> None:
     from flows.runner import run_ingest
 
-    with usage() as used:
+    send.send(None)
+    try:
         started = time.perf_counter()
         summary = run_ingest(raw, warehouse, workers=workers, always_flow_run=always_flow_run)
-        seconds = time.perf_counter() - started
-    return Run(seconds, summary.seconds, used)
+        send.send((time.perf_counter() - started, summary.seconds))
+    except BaseException:
+        send.send((float("nan"), {}))
+        raise
 
 
 def _median(values: list[float]) -> float:
@@ -200,13 +230,18 @@ def main() -> None:
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     }.items():
         os.environ.setdefault(key, value)
-    # Start Prefect's temporary API before timing anything: it is paid once per process.
-    from prefect import get_client
+    # One Prefect API for every run, started before timing anything: each run's process would
+    # otherwise start its own (seconds each, and not what a run of the flow costs).
+    from prefect.server.api.server import SubprocessASGIServer
 
-    with get_client(sync_client=True) as client:
-        client.api_healthcheck()
-    for profiles in args.profiles:
-        bench(profiles, args.workdir, args.workers, args.repeat, args.keep)
+    server = SubprocessASGIServer()
+    server.start()
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        for profiles in args.profiles:
+            bench(profiles, args.workdir, args.workers, args.repeat, args.keep)
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

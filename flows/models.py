@@ -194,11 +194,7 @@ def run_in_dependency_order(
     raised. Returns each model's result by name.
     """
     by_name = {model.name: model for model in models}
-    dependents: dict[str, set[str]] = {name: set() for name in by_name}
-    for model in models:
-        for dependency in model.depends_on:
-            if dependency in by_name:
-                dependents[dependency].add(model.name)
+    waiting, dependents = _dependency_graph(by_name)
 
     def downstream(name: str) -> set[str]:
         found = set(dependents[name])
@@ -207,7 +203,6 @@ def run_in_dependency_order(
         return found
 
     priority = {name: (-len(downstream(name)), name) for name in by_name}
-    waiting = {m.name: {d for d in m.depends_on if d in by_name} for m in models}
     ready = [priority[name] for name, deps in waiting.items() if not deps]
     heapq.heapify(ready)
     results: dict[str, T] = {}
@@ -221,8 +216,8 @@ def run_in_dependency_order(
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 name = running.pop(future)
-                if future.exception() is not None:
-                    failure = failure or future.exception()
+                if (error := future.exception()) is not None:
+                    failure = failure or error
                     continue
                 results[name] = future.result()
                 for dependent in dependents[name]:
@@ -358,11 +353,7 @@ def _referenced_tables(sql: str, path: Path) -> set[str]:
 
 def _topological_order(models: Mapping[str, Model]) -> list[str]:
     """Kahn's algorithm with a heap, so ties always resolve by name."""
-    waiting = {name: set(model.depends_on) for name, model in models.items()}
-    dependents: dict[str, list[str]] = {name: [] for name in models}
-    for name, model in models.items():
-        for dependency in model.depends_on:
-            dependents[dependency].append(name)
+    waiting, dependents = _dependency_graph(models)
     ready = [name for name, deps in waiting.items() if not deps]
     heapq.heapify(ready)
     order: list[str] = []
@@ -379,6 +370,18 @@ def _topological_order(models: Mapping[str, Model]) -> list[str]:
             "dependency cycle between models (each reads the next): " + " -> ".join(cycle)
         )
     return order
+
+
+def _dependency_graph(
+    models: Mapping[str, Model],
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """For each model (by name): the models it reads, and the models that read it."""
+    waiting = {name: {d for d in model.depends_on if d in models} for name, model in models.items()}
+    dependents: dict[str, set[str]] = {name: set() for name in models}
+    for name, dependencies in waiting.items():
+        for dependency in dependencies:
+            dependents[dependency].add(name)
+    return waiting, dependents
 
 
 def _find_cycle(graph: Mapping[str, Sequence[str]]) -> list[str]:

@@ -1,9 +1,9 @@
 """Normalisation with polars: dates, categories, ids and the decisions of identity.
 
 Input: the parsed frames of every loaded file (`flows.formats.frames`, with the folded name
-and title keys of `flows.formats.keys`) and the capture time of each file. Output: the core warehouse tables as frames. Everything here is a function of those
-inputs alone, so the same raw files give the same rows and ids whatever the order they were
-read in, in one run or many.
+and title keys of `flows.formats.keys`) and the capture time of each file. Output: the core
+warehouse tables as frames. Everything here is a function of those inputs alone, so the same
+raw files give the same rows and ids whatever the order they were read in, in one run or many.
 
 Identity rules (see README "Identity"):
 - paper: observations sharing any key are one paper. Keys, strongest first: DOI, arXiv id,

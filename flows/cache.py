@@ -8,6 +8,8 @@ Layout of `<warehouse>.state/`:
   sha256. The fingerprint is a hash of the reader code: a changed reader re-parses. Each
   read batch adds a batch; at the end of a run many batches are merged into one, so a build
   reads a few files per table, not hundreds.
+- `loaded/` — row digests of the published build, so the next build can load only the rows
+  that changed (`flows.delta`).
 - `build/` — warehouse files being built; anything there at the start of a run is stale.
 Every file is written to a temporary name and renamed, so a killed run leaves either the old
 file or the new one, never half of one.
@@ -82,6 +84,11 @@ class State:
         return self.root / "build"
 
     @property
+    def digests(self) -> Path:
+        """Row digests of the published build (`flows.delta`)."""
+        return self.root / "loaded"
+
+    @property
     def manifest_path(self) -> Path:
         return self.root / "manifest.parquet"
 
@@ -110,6 +117,7 @@ class State:
     def reset(self) -> None:
         """Forget everything cached (used by --rebuild)."""
         shutil.rmtree(self.root / "parsed", ignore_errors=True)
+        shutil.rmtree(self.digests, ignore_errors=True)
         self.manifest_path.unlink(missing_ok=True)
 
     def read_manifest(self) -> pl.DataFrame:

@@ -1,9 +1,11 @@
 """The ingest flow: discover → read → normalise → load → build models → check → publish.
 
 Reading happens in batches (never one task per file), through the flow's task runner: threads
-for small runs, a process pool across cores, or a Dask cluster. Every run rebuilds the
-warehouse from the parsed-content cache into a new file and publishes it atomically, so the
-published file is always a complete build and incremental runs equal a rebuild from raw.
+for small runs, a process pool across cores, or a Dask cluster. Every run normalises the whole
+parsed-content cache and builds a new file: loaded in full, or, when few rows changed, a copy
+of the published build with the changed rows replaced (`flows.delta`). The build is published
+atomically, so the published file is always a complete build and incremental runs equal a
+rebuild from raw.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import shutil
 import time
 import uuid
 from collections import deque
@@ -35,6 +38,15 @@ from prefect.utilities.annotations import quote, unmapped
 
 from flows import models
 from flows.cache import MANIFEST_SCHEMA, State
+from flows.delta import (
+    ROW_KEYS,
+    Digests,
+    Plan,
+    apply_changes,
+    copy_published,
+    plan_load,
+    replace_digests,
+)
 from flows.landing import (
     RAW_FILE_SCHEMA,
     FileRow,
@@ -49,6 +61,8 @@ from flows.warehouse import (
     connect_build,
     create_table,
     free_bytes,
+    identifier,
+    insert_rows,
     publish,
     query_frame,
     read_only,
@@ -96,6 +110,7 @@ class RunSummary:
     n_files_read: int = 0
     n_files_parsed: int = 0
     n_block_failures: int = 0
+    load: str = ""
 
     def to_markdown(self) -> str:
         lines = [f"## Ingest into `{self.warehouse}`", ""]
@@ -116,6 +131,8 @@ class RunSummary:
             ]
             if len(self.quarantined) > 50:
                 lines.append(f"| … | {len(self.quarantined) - 50} more in `ingest_file` |")
+        if self.load:
+            lines += ["", f"Built by {self.load}."]
         if self.rows:
             lines += ["", "| table | rows |", "|---|---|"]
             lines += [f"| {name} | {count:,} |" for name, count in self.rows.items()]
@@ -326,6 +343,60 @@ def load_tables(build: Path, tables: dict[str, pl.DataFrame], info: pl.DataFrame
         con.close()
 
 
+@task(cache_policy=NO_CACHE)
+def prepare_load(
+    state: State,
+    warehouse: Path,
+    build: Path,
+    digests: Digests,
+    tables: dict[str, pl.DataFrame],
+    code_fingerprint: str,
+    rebuild: bool,
+) -> Plan:
+    """Digest the new tables and decide how to load them (`flows.delta`); for an incremental
+    load, copy the published file to `build`."""
+    digests.write(tables, code_fingerprint)
+    if rebuild:
+        return Plan(None, "full load: --rebuild")
+    previous = Digests(state.digests)
+    plan = plan_load(previous, digests, warehouse)
+    if plan.incremental and not copy_published(warehouse, build, previous):
+        return Plan(None, "full load: the published file changed while it was copied")
+    return plan
+
+
+@task(cache_policy=NO_CACHE)
+def load_changes(
+    build: Path,
+    tables: dict[str, pl.DataFrame],
+    changed: dict[str, pl.DataFrame],
+    info: pl.DataFrame,
+) -> None:
+    """Into the copy of the published build: replace the rows of every changed key with the
+    new rows of that key, table by table, in one transaction; the frames are handed over.
+
+    The models' tables are dropped first and their room freed (a checkpoint): the models
+    built next reuse it, where replacing them would grow the file by their size."""
+    core = [*tables, "warehouse_info"]
+    with connect_build(build) as con:
+        con.begin()
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'main' and not temporary"
+        ).fetchall():
+            if name not in core:
+                con.execute(f"drop table {identifier(name)}")
+        con.commit()
+        con.execute("checkpoint")
+        con.begin()
+        for name in list(tables):
+            frame = tables.pop(name)
+            if name in changed:
+                apply_changes(con, name, frame, changed[name], ROW_KEYS.get(name))
+        con.execute("delete from warehouse_info").fetchall()
+        insert_rows(con, "warehouse_info", info)
+        con.commit()
+
+
 @contextmanager
 def _threads_beside(con: duckdb.DuckDBPyConnection, lanes: int) -> Iterator[None]:
     """DuckDB's threads while `lanes` statements run at once: each statement's own thread
@@ -485,9 +556,16 @@ def ingest(
                 "n_files": [rows.height],
             }
         )
-        with build_session(build):
+        with _timed(summary, "load"):
+            digests = Digests(build.with_suffix(".digests"))
+            plan = prepare_load(state, warehouse, build, digests, tables, fingerprints[0], rebuild)
+            summary.load = plan.reason
+        with build_session(build, existing=plan.incremental):
             with _timed(summary, "load"):
-                load_tables(build, tables, info)
+                if plan.changed is not None:
+                    load_changes(build, tables, plan.changed, info)
+                else:
+                    load_tables(build, tables, info)
                 _return_freed_memory()
             with _timed(summary, "models"):
                 build_models(build, models.discover_models(sql_dir()))
@@ -499,10 +577,13 @@ def ingest(
                     summary.rows = _counts_and_write_out(build)
         if summary.checks_failed:
             build.unlink(missing_ok=True)
+            shutil.rmtree(digests.folder, ignore_errors=True)
             _finish(summary, warehouse)
             raise CheckFailed(_describe_failed_checks(results))
         with _timed(summary, "publish"):
             publish_build(build, warehouse)
+            digests.mark_published(warehouse, plan.full_size)
+            replace_digests(state.digests, digests)
             state.write_manifest(_manifest(rows))
             _write_published_fingerprints(state, fingerprints, summary.files)
             state.drop_unused_batches(ledger["sha256"].drop_nulls())

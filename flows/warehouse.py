@@ -210,13 +210,24 @@ def create_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame)
     A large frame goes in slices of about `_SLICE_BYTES`: its Arrow copy (texts are copied)
     then never holds more than one slice at a time.
     """
-    rows = max(1, int(frame.height * _SLICE_BYTES / max(1, frame.estimated_size())))
+    rows = _slice_rows(frame)
     con.from_arrow(frame.slice(0, rows).to_arrow()).create(identifier(name))
-    for offset in range(rows, frame.height, rows):
-        con.from_arrow(frame.slice(offset, rows).to_arrow()).insert_into(identifier(name))
+    insert_rows(con, name, frame.slice(rows))
     if name in CORE_DOCS:
         comment, columns = CORE_DOCS[name]
         document(con, name, comment, columns)
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Append a frame's rows to a table whose columns it has, in the same order (in slices,
+    as `create_table`)."""
+    rows = _slice_rows(frame)
+    for offset in range(0, frame.height, rows):
+        con.from_arrow(frame.slice(offset, rows).to_arrow()).insert_into(identifier(name))
+
+
+def _slice_rows(frame: pl.DataFrame) -> int:
+    return max(1, int(frame.height * _SLICE_BYTES / max(1, frame.estimated_size())))
 
 
 def document(
@@ -274,8 +285,9 @@ def connect_build(path: Path, *, new: bool = False) -> duckdb.DuckDBPyConnection
 
 
 @contextmanager
-def build_session(path: Path) -> Iterator[None]:
-    """Create a new build file and keep its database open until the session ends.
+def build_session(path: Path, *, existing: bool = False) -> Iterator[None]:
+    """Create a new build file (or open `existing` one: a copy of the published build) and
+    keep its database open until the session ends.
 
     The build's steps (load, each model, the checks) still connect one by one, and get
     connections to this one open database: tables stay in DuckDB's buffers between steps
@@ -285,7 +297,9 @@ def build_session(path: Path) -> Iterator[None]:
     key = str(path)
     if key in _SESSIONS:
         raise RuntimeError(f"a build session on {path} is already open")
-    con = connect_build(path, new=True)
+    if existing and not path.is_file():
+        raise FileNotFoundError(f"no build file {path} to continue")
+    con = connect_build(path, new=not existing)
     _SESSIONS[key] = con
     try:
         yield

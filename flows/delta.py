@@ -1,0 +1,275 @@
+"""Incremental loads: a build made from a copy of the published build and what changed.
+
+A full load writes every core table into a new file (9 s at 10^5 profiles). After a few new
+files most rows come out of normalise exactly as the published build holds them. So every load
+keeps, beside the warehouse, a digest of each row it loaded: the row's group key (`ROW_KEYS`)
+and two 64-bit hashes of the whole row (polars `hash_rows`, two seeds). The next build digests
+its new frames the same way. A key whose multiset of row digests differs is a changed key.
+The build then starts from a copy of the published file and, table by table, deletes every
+row of each changed key and inserts that key's new rows. The tables hold the same multiset of
+rows as after a full load, in another physical order.
+
+A full load is made instead when any of these holds:
+- it was asked for (`--rebuild`);
+- there are no digests of the published build;
+- the code, the polars version (the hashes are polars') or the DuckDB version changed;
+- the published file changed after it was published (its size or modification time differ);
+- a table's columns changed;
+- more than `MAX_CHANGED_SHARE` of the rows changed;
+- the file grew past `MAX_GROWTH` times its size after the last full load (deleted rows
+  leave room inside the file that only a full load gives back).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import duckdb
+import polars as pl
+
+from flows.warehouse import identifier, insert_rows
+
+# The column whose value groups a table's rows: a changed row rewrites every row of its key.
+# Any key gives the same tables; a finer key rewrites fewer rows. A table missing here is
+# rewritten whole when any of its rows changed.
+ROW_KEYS: Final = {
+    "author": "author_id",
+    "paper": "paper_id",
+    "authorship": "paper_id",
+    "paper_topic": "paper_id",
+    "paper_citation": "paper_id",
+    "author_source_id": "author_id",
+    "profile_snapshot": "snapshot_id",
+    "profile_paper": "snapshot_id",
+    "paper_observation": "paper_id",
+    "ingest_file": "path",
+    "ingest_failure": "path",
+}
+MAX_CHANGED_SHARE: Final = 0.2
+MAX_GROWTH: Final = 1.5
+_SEEDS: Final = (0x5C401A75, 0x0DDBA11)
+_ABOUT: Final = "about.json"
+
+
+def row_digests(frame: pl.DataFrame, key: str | None) -> pl.DataFrame:
+    """One row per row of `frame`: its group key and two hashes of the whole row."""
+    key_column = frame[key].cast(pl.String) if key else pl.Series([None] * frame.height, dtype=pl.String)  # fmt: skip
+    return pl.DataFrame(
+        {
+            "key": key_column,
+            "h1": frame.hash_rows(seed=_SEEDS[0]),
+            "h2": frame.hash_rows(seed=_SEEDS[1]),
+        }
+    )
+
+
+def changed_keys(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+    """The keys whose multiset of row digests differs between `old` and `new` (column `key`,
+    a null key among them when its rows differ).
+
+    A digest names its key (the key is part of the row), so the keys of the digests on one
+    side only are the changed keys, once each digest's count also matches on both sides.
+    Rows are seldom repeated: the counts are compared only for the digests that repeat."""
+    before, after = _by_hash(old), _by_hash(new)
+    differ = [
+        before.join(after, on="h", how="anti").select("key"),
+        after.join(before, on="h", how="anti").select("key"),
+    ]
+    repeated = pl.concat([_repeated(before), _repeated(after)]).unique()
+    if repeated.height:
+        on = ["key", "h", "n"]
+        counts = [
+            side.join(repeated, on="h", how="semi").group_by("key", "h").agg(n=pl.len())
+            for side in (before, after)
+        ]
+        differ += [
+            counts[0].join(counts[1], on=on, how="anti", nulls_equal=True).select("key"),
+            counts[1].join(counts[0], on=on, how="anti", nulls_equal=True).select("key"),
+        ]
+    return pl.concat(differ).unique()
+
+
+def _by_hash(digests: pl.DataFrame) -> pl.DataFrame:
+    """The digests with their two hashes as one 128-bit `h`."""
+    return digests.select(
+        "key", h=pl.col("h1").cast(pl.UInt128) * 2**64 + pl.col("h2").cast(pl.UInt128)
+    )
+
+
+def _repeated(by_hash: pl.DataFrame) -> pl.DataFrame:
+    """The digests (`h`) that occur more than once (found in their sorted order)."""
+    hashes = by_hash.select(pl.col("h").sort())
+    return hashes.filter(pl.col("h") == pl.col("h").shift(1))
+
+
+def _schema(frame: pl.DataFrame) -> list[list[str]]:
+    return [[name, str(dtype)] for name, dtype in frame.schema.items()]
+
+
+@dataclass(frozen=True)
+class Digests:
+    """The row digests of one build: `<table>.parquet` per table and `about.json`.
+
+    `about.json` holds the code fingerprint, the polars and DuckDB versions, each table's columns and
+    rows, and, once the build is published, the published file's size and modification time
+    and the size of the file after the last full load.
+    """
+
+    folder: Path
+
+    def write(self, tables: Mapping[str, pl.DataFrame], code_fingerprint: str) -> None:
+        """Digest every table (one at a time: the digests do not stay in memory)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        for name, frame in tables.items():
+            row_digests(frame, ROW_KEYS.get(name)).write_parquet(
+                self.folder / f"{name}.parquet", compression="lz4"
+            )
+        self._write_about(
+            {
+                "code": code_fingerprint,
+                "polars": pl.__version__,
+                "duckdb": duckdb.__version__,
+                "schemas": {name: _schema(frame) for name, frame in tables.items()},
+                "rows": {name: frame.height for name, frame in tables.items()},
+            }
+        )
+
+    def about(self) -> dict | None:
+        try:
+            about = json.loads((self.folder / _ABOUT).read_text())
+        except (OSError, ValueError):
+            return None
+        return about if isinstance(about, dict) else None
+
+    def table(self, name: str) -> pl.DataFrame:
+        return pl.read_parquet(self.folder / f"{name}.parquet")
+
+    def mark_published(self, warehouse: Path, full_size: int | None) -> None:
+        """Record the published file this build became (and its size after a full load)."""
+        about = self.about() or {}
+        stat = warehouse.stat()
+        about["published"] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+        about["full_size"] = stat.st_size if full_size is None else full_size
+        self._write_about(about)
+
+    def _write_about(self, about: dict) -> None:
+        temporary = self.folder / f"{_ABOUT}.tmp-{os.getpid()}"
+        temporary.write_text(json.dumps(about, sort_keys=True))
+        os.replace(temporary, self.folder / _ABOUT)
+
+
+def replace_digests(kept: Path, new: Digests) -> None:
+    """Make `new` the digests kept at `kept` (the old ones are removed first: a run killed in
+    between leaves none, and the next build loads in full)."""
+    shutil.rmtree(kept, ignore_errors=True)
+    os.replace(new.folder, kept)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a build loads: `changed` keys per table for an incremental load, or None for a
+    full load; `reason` says why, for the run summary."""
+
+    changed: dict[str, pl.DataFrame] | None
+    reason: str
+    full_size: int | None = None
+
+    @property
+    def incremental(self) -> bool:
+        return self.changed is not None
+
+
+def plan_load(previous: Digests, current: Digests, warehouse: Path) -> Plan:
+    """Compare the published build's digests with the new build's; see the module docstring."""
+    before, after = previous.about(), current.about()
+    if after is None:
+        raise FileNotFoundError(f"no digests of the new build in {current.folder}")
+    if before is None or "published" not in before:
+        return Plan(None, "full load: no digests of the published build")
+    versions = ("code", "polars", "duckdb")
+    if [before.get(name) for name in versions] != [after[name] for name in versions]:
+        return Plan(None, "full load: the code, the polars or the DuckDB version changed")
+    if _stat(warehouse) != before["published"]:
+        return Plan(None, "full load: the published file changed after it was published")
+    if before.get("schemas") != after["schemas"]:
+        return Plan(None, "full load: the tables or their columns changed")
+    full_size = int(before.get("full_size") or 0)
+    if before["published"]["size"] > MAX_GROWTH * full_size:
+        return Plan(None, f"full load: the file grew past {MAX_GROWTH}x its size after a full load")
+    changed: dict[str, pl.DataFrame] = {}
+    n_changed = 0
+    for name in after["schemas"]:
+        old, new = previous.table(name), current.table(name)
+        keys = changed_keys(old, new)
+        if keys.height:
+            changed[name] = keys
+            n_changed += _rows_of(old, keys) + _rows_of(new, keys)
+    n_rows = sum(after["rows"].values())
+    share = n_changed / max(1, n_rows)
+    if share > MAX_CHANGED_SHARE:
+        return Plan(None, f"full load: {share:.0%} of the rows changed")
+    return Plan(
+        changed,
+        f"incremental load: {n_changed:,} rows deleted or inserted in {len(changed)} tables "
+        f"({share:.2%} of {n_rows:,})",
+        full_size,
+    )
+
+
+def _rows_of(digests: pl.DataFrame, keys: pl.DataFrame) -> int:
+    return digests.join(keys, on="key", how="semi", nulls_equal=True).height
+
+
+def _stat(path: Path) -> dict[str, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def copy_published(warehouse: Path, build: Path, previous: Digests) -> bool:
+    """Copy the published file to `build`; False (and no copy) when it changed meanwhile."""
+    about = previous.about() or {}
+    build.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(warehouse, build)
+    if _stat(warehouse) != about.get("published"):
+        build.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def apply_changes(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    frame: pl.DataFrame,
+    keys: pl.DataFrame,
+    key: str | None,
+) -> None:
+    """Delete every row of table `name` whose `key` column holds a changed key; insert those
+    keys' rows of `frame` (in the table's column order). No key: the table is replaced."""
+    # Only checked identifiers are formatted into the statements; the keys come as a frame.
+    table = identifier(name)
+    if key is None:
+        con.execute(f"delete from {table}").fetchall()  # noqa: S608
+        insert_rows(con, name, frame)
+        return
+    column = identifier(key)
+    con.register("_changed_keys", keys.to_arrow())
+    try:
+        # fetchall: DuckDB 2 keeps the statement's result (the count) open otherwise.
+        con.execute(
+            f"delete from {table} using _changed_keys "  # noqa: S608
+            f"where {table}.{column} is not distinct from _changed_keys.key"
+        ).fetchall()
+    finally:
+        con.unregister("_changed_keys")
+    rows = frame.join(keys.rename({"key": key}), on=key, how="semi", nulls_equal=True)
+    insert_rows(con, name, rows)

@@ -95,6 +95,7 @@ class Run:
     seconds: float
     stages: dict[str, float]
     usage: Usage
+    load: str
 
 
 def _timed_ingest(raw: Path, warehouse: Path, workers: int, always_flow_run: bool = False) -> Run:
@@ -108,11 +109,11 @@ def _timed_ingest(raw: Path, warehouse: Path, workers: int, always_flow_run: boo
         child.start()
         receive.recv()  # imports done: the run starts
         used.begin()
-        seconds, stages = receive.recv()
+        seconds, stages, load = receive.recv()
         child.join()
     if child.exitcode != 0:
         raise RuntimeError(f"the ingest process failed (exit code {child.exitcode})")
-    return Run(seconds, stages, used)
+    return Run(seconds, stages, used, load)
 
 
 def _ingest_in_child(
@@ -124,9 +125,9 @@ def _ingest_in_child(
     try:
         started = time.perf_counter()
         summary = run_ingest(raw, warehouse, workers=workers, always_flow_run=always_flow_run)
-        send.send((time.perf_counter() - started, summary.seconds))
+        send.send((time.perf_counter() - started, summary.seconds, summary.load))
     except BaseException:
-        send.send((float("nan"), {}))
+        send.send((float("nan"), {}, ""))
         raise
 
 
@@ -199,11 +200,17 @@ def bench(profiles: int, workdir: Path, workers: int, repeat: int, keep: bool) -
         for run in runs:
             stages = ", ".join(f"{k} {v:.1f}s" for k, v in run.stages.items())
             print(f"stages of the {label}: {stages}")
+    for run in mores:
+        print(f"load of the +1% new files: {run.load}")
     state = warehouse.parent / f".{warehouse.name}.state"
-    cached = sum(path.stat().st_size for path in state.rglob("*.parquet"))
+    cached, digests = (
+        sum(path.stat().st_size for path in (state / folder).rglob("*.parquet"))
+        for folder in ("parsed", "loaded")
+    )
     print(
         f"warehouse file {warehouse.stat().st_size / 1e6:,.0f} MB, "
-        f"parse cache {cached / 1e6:,.0f} MB (raw {made.n_bytes / 1e6:,.0f} MB)"
+        f"parse cache {cached / 1e6:,.0f} MB, row digests {digests / 1e6:,.0f} MB "
+        f"(raw {made.n_bytes / 1e6:,.0f} MB)"
     )
     peak = max(run.usage.bytes for run in fulls)
     more_peak = max(run.usage.bytes for run in mores)

@@ -59,7 +59,10 @@ _ABOUT: Final = "about.json"
 
 def row_digests(frame: pl.DataFrame, key: str | None) -> pl.DataFrame:
     """One row per row of `frame`: its group key and two hashes of the whole row."""
-    key_column = frame[key].cast(pl.String) if key else pl.Series([None] * frame.height, dtype=pl.String)  # fmt: skip
+    if key is None:
+        key_column = pl.repeat(None, frame.height, dtype=pl.String, eager=True)
+    else:
+        key_column = frame[key].cast(pl.String)
     return pl.DataFrame(
         {
             "key": key_column,

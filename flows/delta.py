@@ -119,9 +119,9 @@ def _schema(frame: pl.DataFrame) -> list[list[str]]:
 class Digests:
     """The row digests of one build: `<table>.parquet` per table and `about.json`.
 
-    `about.json` holds the code fingerprint, the polars and DuckDB versions, each table's columns and
-    rows, and, once the build is published, the published file's size and modification time
-    and the size of the file after the last full load.
+    `about.json` holds the code fingerprint, the polars and DuckDB versions, each table's
+    columns and rows, and, once the build is published, the published file's size and
+    modification time and the size of the file after the last full load.
     """
 
     folder: Path
@@ -157,9 +157,10 @@ class Digests:
     def mark_published(self, warehouse: Path, full_size: int | None) -> None:
         """Record the published file this build became (and its size after a full load)."""
         about = self.about() or {}
-        stat = warehouse.stat()
-        about["published"] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-        about["full_size"] = stat.st_size if full_size is None else full_size
+        about["published"] = published = _stat(warehouse)
+        if published is None:
+            raise FileNotFoundError(f"no published warehouse at {warehouse}")
+        about["full_size"] = published["size"] if full_size is None else full_size
         self._write_about(about)
 
     def _write_about(self, about: dict) -> None:

@@ -67,6 +67,7 @@ from flows.warehouse import (
     query_frame,
     read_only,
     table_counts,
+    table_names,
 )
 
 # Files per read task. The batch reader's steps each cost a fixed part per batch: 2,000 files
@@ -380,9 +381,7 @@ def load_changes(
     core = [*tables, "warehouse_info"]
     with connect_build(build) as con:
         con.begin()
-        for (name,) in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'main' and not temporary"
-        ).fetchall():
+        for name in table_names(con):
             if name not in core:
                 con.execute(f"drop table {identifier(name)}")
         con.commit()

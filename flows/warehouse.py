@@ -371,15 +371,21 @@ def read_table(path: Path, table: str) -> pl.DataFrame:
         return con.table(identifier(table)).pl()
 
 
-def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows per table in the main schema."""
-    names = [
+def table_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tables of the main schema, by name."""
+    return [
         row[0]
         for row in con.execute(
             "select table_name from duckdb_tables() where schema_name = 'main' order by 1"
         ).fetchall()
     ]
-    return {name: con.table(identifier(name)).count("*").fetchall()[0][0] for name in names}
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows per table in the main schema."""
+    return {
+        name: con.table(identifier(name)).count("*").fetchall()[0][0] for name in table_names(con)
+    }
 
 
 def export_parquet(warehouse: Path, out_dir: Path, tables: tuple[str, ...]) -> list[Path]:

@@ -22,7 +22,7 @@ Identity rules (see README "Identity"):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Final
 
 import duckdb
@@ -36,6 +36,12 @@ _MAX_PROPAGATION_ROUNDS: Final = 200
 _ID_COLUMNS: Final = frozenset({"paper_id", "author_id", "snapshot_id", "candidate"})
 # Hashing ids needs no extension; the answer keeps the order of the keys.
 _HASH_CONFIG: Final = {"autoinstall_known_extensions": False, "preserve_insertion_order": True}
+# Receives, by name, the frames a later run needs to add files to this one
+# (`flows.incremental`): each as soon as it is made, so it can be written out and let go.
+Keep = Callable[[str, pl.DataFrame], None]
+# The columns of a listed name that carries a source's own author id, as `_source_mentions`
+# reads them.
+SOURCE_MENTION_COLUMNS: Final = ("sha256", "paper_index", "source_author_id", "name_key", "orcid")
 SOURCE_PRIORITY: Final = {
     "openalex": 0,
     "semantic_scholar": 1,
@@ -125,23 +131,23 @@ def connected_labels(edges: pl.DataFrame, nodes: pl.Series) -> pl.DataFrame:
 
 
 def normalise(
-    frames: Mapping[str, pl.DataFrame | pl.LazyFrame], files: pl.DataFrame
+    frames: Mapping[str, pl.DataFrame | pl.LazyFrame],
+    files: pl.DataFrame,
+    keep: Keep | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Build the core tables from the parsed frames of the loaded files.
 
     `files` has one row per loaded file content: `sha256`, `path`, `captured_at`. The frames
     may be lazy (a scan of the parse cache): each is then read when it is needed, and the
-    paper abstracts, most of the parsed text, only at the end.
+    paper abstracts, most of the parsed text, only at the end. `keep`, when given, receives
+    the memo of this normalisation (`flows.incremental.MEMO`) besides the tables.
     """
-    # One row per content: a content seen at several paths counts once, at its first path.
-    files = (
-        files.select("sha256", "path", pl.col("captured_at").cast(pl.Datetime("us")))
-        .sort("path", "captured_at", nulls_last=True)
-        .unique("sha256", keep="first", maintain_order=True)
-    )
+    keep = keep or _keep_nothing
+    files = loaded_contents(files)
     # Contents are joined on their sha256 over and over: as a categorical each join compares
     # small integers, not 64-character texts; comparisons and sorts still follow the text.
     as_content = pl.col("sha256").cast(pl.Categorical)
+    keep("files", files)
     files = files.with_columns(as_content)
     is_loaded = pl.col("sha256").is_in(files["sha256"].implode())
     # Read one by one, each let go once used (the caller may keep its own frames; the flow
@@ -150,44 +156,39 @@ def normalise(
     profiles = _profiles(lazy.pop("profile").collect(), files)
     paper = lazy.pop("paper")
     observations = _paper_observations(paper.drop("abstract").collect(), files, profiles)
-    observations = _with_latest_rank(_assign_paper_ids(observations))
+    observations = _with_latest_rank(_assign_paper_ids(observations, keep))
+    as_text = pl.col("sha256").cast(pl.String)
+    keep("observations", observations.drop("latest_rank").with_columns(as_text))
     papers = _papers(observations)
     profile_paper = _profile_papers(observations, profiles)
-    as_text = pl.col("sha256").cast(pl.String)
     citations = _citation_observations(observations).with_columns(as_text)
-    # The columns first, then the order: sorting carries every column along.
-    paper_observation = (
-        observations.select(
-            "paper_id", "sha256", "path", "line", "source", "source_paper_id", "title",
-            "published_on", "published_year", "date_text", "category_raw", "has_code",
-            "n_citations", "n_authors_listed", "authors_truncated", "affiliation",
-            "captured_at", "flags", "paper_index",
-        )
-        .sort(_order("paper_id", "sha256", "line", "paper_index"))
-        .drop("paper_index")
-        .with_columns(as_text)
-    )  # fmt: skip
+    paper_observation = observation_rows(observations).with_columns(as_text)
     # What the rest reads of an observation: its texts go now (a row per observation).
     observations = observations.select(
         "sha256", "paper_index", "profile_index", "paper_id", "source", "latest_rank"
     )
     mention = lazy.pop("mention")
-    source_mentions = _source_mentions(
-        mention.filter(pl.col("source_author_id").is_not_null()).collect(), observations
-    )
+    with_source_ids = mention.filter(pl.col("source_author_id").is_not_null()).collect()
+    keep("source_mentions", with_source_ids.select(SOURCE_MENTION_COLUMNS).with_columns(as_text))
+    source_mentions = _source_mentions(with_source_ids, observations)
+    del with_source_ids
     profiles, crosswalk = _assign_owner_ids(profiles, profile_paper, source_mentions)
+    keep("profiles", profiles.with_columns(as_text))
+    keep("crosswalk", crosswalk)
     profile_paper = profile_paper.join(
         profiles.select("sha256", "profile_index", "snapshot_id", "author_id"),
         on=["sha256", "profile_index"],
     )
     # A scan: the listed names (a row each) are read inside, and only the columns used.
-    mentions = _resolve_mentions(mention, observations, profiles, profile_paper, crosswalk)
+    mentions = _resolve_mentions(mention, observations, profiles, profile_paper, crosswalk, keep)
     authorship = _authorships(mentions, profile_paper)
-    authors = _authors(mentions, profiles)
+    spellings = name_spellings(mentions)
     del mentions
-    topics = _paper_topics(papers, lazy.pop("topic").collect(), observations)
+    keep("spellings", spellings)
+    authors = _authors(spellings, profiles)
+    topics = _paper_topics(papers, lazy.pop("topic").collect(), observations, keep)
     papers = _with_abstracts(
-        papers, observations, paper.select("sha256", "paper_index", "abstract")
+        papers, observations, paper.select("sha256", "paper_index", "abstract"), keep
     )
     return {
         "author": authors,
@@ -197,11 +198,51 @@ def normalise(
         "paper_citation": citations,
         "author_source_id": _source_ids(crosswalk),
         "profile_snapshot": _snapshots(profiles, observations).with_columns(as_text),
-        "profile_paper": profile_paper.select(
-            "snapshot_id", "author_id", "paper_id", pl.col("line").min().over("snapshot_id", "paper_id")
-        ).unique(["snapshot_id", "paper_id"]).sort(_order("snapshot_id", "paper_id")),
+        "profile_paper": profile_paper_rows(profile_paper),
         "paper_observation": paper_observation,
-    }  # fmt: skip
+    }
+
+
+def loaded_contents(files: pl.DataFrame) -> pl.DataFrame:
+    """One row per content (sha256, path, captured_at): a content seen at several paths
+    counts once, at its first path."""
+    return (
+        files.select("sha256", "path", pl.col("captured_at").cast(pl.Datetime("us")))
+        .sort("path", "captured_at", nulls_last=True)
+        .unique("sha256", keep="first", maintain_order=True)
+    )
+
+
+def observation_rows(observations: pl.DataFrame) -> pl.DataFrame:
+    """`paper_observation` of `observations`, in its order."""
+    # The columns first, then the order: sorting carries every column along.
+    return (
+        observations.select(
+            "paper_id", "sha256", "path", "line", "source", "source_paper_id", "title",
+            "published_on", "published_year", "date_text", "category_raw", "has_code",
+            "n_citations", "n_authors_listed", "authors_truncated", "affiliation",
+            "captured_at", "flags", "paper_index",
+        )
+        .sort(_order("paper_id", "sha256", "line", "paper_index"))
+        .drop("paper_index")
+    )  # fmt: skip
+
+
+def profile_paper_rows(profile_paper: pl.DataFrame) -> pl.DataFrame:
+    """`profile_paper` of the papers of each page (sha256, profile_index, paper_id, line,
+    snapshot_id, author_id): a paper once per snapshot, at its first line."""
+    return (
+        profile_paper.select(
+            "snapshot_id", "author_id", "paper_id",
+            pl.col("line").min().over("snapshot_id", "paper_id"),
+        )
+        .unique(["snapshot_id", "paper_id"])
+        .sort(_order("snapshot_id", "paper_id"))
+    )  # fmt: skip
+
+
+def _keep_nothing(name: str, frame: pl.DataFrame) -> None:
+    """The `keep` of a normalisation whose memo nobody asked for."""
 
 
 def _profiles(profile: pl.DataFrame, files: pl.DataFrame) -> pl.DataFrame:
@@ -294,8 +335,10 @@ def _paper_observations(
     )
 
 
-def _assign_paper_ids(observations: pl.DataFrame) -> pl.DataFrame:
-    """Group observations that share any identifying key; id from the group's smallest key."""
+def _assign_paper_ids(observations: pl.DataFrame, keep: Keep) -> pl.DataFrame:
+    """Group observations that share any identifying key; id from the group's smallest key.
+
+    Keeps `paper_keys`: every key with the paper id of its group."""
     observation = pl.format("{}:{}", "sha256", "paper_index")
     title_year = pl.when(pl.col("title_key").str.len_chars() > 0).then(
         pl.format("t:{}|{}", "title_key", pl.col("published_year").cast(pl.String).fill_null("?"))
@@ -314,6 +357,7 @@ def _assign_paper_ids(observations: pl.DataFrame) -> pl.DataFrame:
         "published_year",
     ).with_row_index("observation")  # fmt: skip
     pairs = pl.concat([numbered.select("observation", key=key) for key in keys]).drop_nulls("key")
+    del numbered
     # Each key joined to its observation's first key: the same groups as joining every pair
     # of an observation's keys, with one edge per key.
     edges = pairs.select(a=pl.col("key").first().over("observation"), b="key").filter(
@@ -328,7 +372,12 @@ def _assign_paper_ids(observations: pl.DataFrame) -> pl.DataFrame:
     # One label per observation, in observation order: added as a column, without a join
     # that would copy every other column.
     label = group.sort("observation")["label"]
-    return observations.with_columns(paper_id=stable_ids(label, "P"))
+    paper_id = stable_ids(label, "P")
+    keep(
+        "paper_keys",
+        pairs.select("key", paper_id=paper_id.gather(pairs["observation"])).unique("key"),
+    )
+    return observations.with_columns(paper_id=paper_id)
 
 
 def _with_latest_rank(observations: pl.DataFrame) -> pl.DataFrame:
@@ -384,10 +433,11 @@ def _papers(observations: pl.DataFrame) -> pl.DataFrame:
 
 
 def _with_abstracts(
-    papers: pl.DataFrame, observations: pl.DataFrame, abstracts: pl.LazyFrame
+    papers: pl.DataFrame, observations: pl.DataFrame, abstracts: pl.LazyFrame, keep: Keep
 ) -> pl.DataFrame:
     """Each paper's abstract from the latest observation that states one (as `_papers` takes
     every other attribute), read only now from `abstracts` (sha256, paper_index, abstract).
+    Keeps `abstract_from`: the observation each paper's abstract is taken from.
 
     The observations that state one are found first, without their text; then only the texts
     chosen are read (abstracts are most of the parsed text, and most papers have several
@@ -401,6 +451,7 @@ def _with_abstracts(
         .group_by("paper_id", maintain_order=True)
         .agg(pl.col("sha256").first(), pl.col("paper_index").first())
     )
+    keep("abstract_from", chosen.with_columns(pl.col("sha256").cast(pl.String)))
     texts = abstracts.join(chosen.lazy().select(key), on=key, how="semi").collect()
     latest = chosen.join(texts, on=key, how="left").select("paper_id", "abstract")
     found = papers.select("paper_id").join(latest, on="paper_id", how="left", maintain_order="left")
@@ -538,6 +589,7 @@ def _resolve_mentions(
     profiles: pl.DataFrame,
     profile_paper: pl.DataFrame,
     crosswalk: pl.DataFrame,
+    keep: Keep,
 ) -> pl.DataFrame:
     """Give every listed name an author id (see the module docstring for the rule).
 
@@ -562,6 +614,7 @@ def _resolve_mentions(
     unresolved = (
         own.filter(pl.col("own_author_id").is_null()).select("paper_id", "name_key").unique()
     )
+    keep("unresolved", unresolved)
     others = _other_owners(unresolved, profiles, profile_paper)
     del unresolved
     resolved = _looked_up(own, others, ["paper_id", "name_key"])
@@ -681,8 +734,17 @@ def _authorships(mentions: pl.DataFrame, profile_paper: pl.DataFrame) -> pl.Data
     return pl.concat([listed, inferred]).sort(_order("paper_id", "author_id"))
 
 
-def _authors(mentions: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
-    """Owners named as on their latest capture; others by their most frequent spelling."""
+def name_spellings(mentions: pl.DataFrame) -> pl.DataFrame:
+    """How often each paper lists each author under each spelling: (paper_id, author_id,
+    name, name_key, n). A name's key is folded from the name, so it follows the name."""
+    return mentions.group_by("paper_id", "author_id", "name", "name_key").agg(
+        n=pl.len().cast(pl.Int64)
+    )
+
+
+def _authors(spellings: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
+    """Owners named as on their latest capture; others by their most frequent spelling
+    (`spellings`, see `name_spellings`)."""
     owners = (
         profiles.sort(["captured_at", "sha256", "profile_index"], descending=[True, False, False])
         .group_by("author_id", maintain_order=True)
@@ -694,9 +756,9 @@ def _authors(mentions: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
         .with_columns(kind=pl.lit("profile_owner"))
     )
     others = (
-        mentions.join(owners.select("author_id"), on="author_id", how="anti")
+        spellings.join(owners.select("author_id"), on="author_id", how="anti")
         .group_by("author_id", "name")
-        .agg(n=pl.len(), name_key=pl.col("name_key").first())
+        .agg(pl.col("n").sum(), name_key=pl.col("name_key").min())
         .sort(["n", "name"], descending=[True, False])
         .group_by("author_id", maintain_order=True)
         .agg(display_name=pl.col("name").first(), name_key=pl.col("name_key").first())
@@ -707,14 +769,26 @@ def _authors(mentions: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
 
 
 def _paper_topics(
-    papers: pl.DataFrame, topic: pl.DataFrame, observations: pl.DataFrame
+    papers: pl.DataFrame, topic: pl.DataFrame, observations: pl.DataFrame, keep: Keep
 ) -> pl.DataFrame:
+    """Each paper's arXiv category and the topics its observations state; keeps the stated
+    ones as `stated_topics`."""
+    stated = (
+        topic.join(
+            observations.select("sha256", "paper_index", "paper_id"), on=["sha256", "paper_index"]
+        )
+        .select("paper_id", "scheme", "topic")
+        .unique()
+    )
+    keep("stated_topics", stated)
+    return paper_topics(papers, stated)
+
+
+def paper_topics(papers: pl.DataFrame, stated: pl.DataFrame) -> pl.DataFrame:
+    """`paper_topic` of `papers`: the arXiv category of each and the `stated` topics."""
     arxiv = papers.filter(pl.col("category").is_not_null()).select(
         "paper_id", scheme=pl.lit("arxiv"), topic="category"
     )
-    stated = topic.join(
-        observations.select("sha256", "paper_index", "paper_id"), on=["sha256", "paper_index"]
-    ).select("paper_id", "scheme", "topic")
     return pl.concat([arxiv, stated]).unique().sort(_order("paper_id", "scheme", "topic"))
 
 

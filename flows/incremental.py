@@ -1,0 +1,463 @@
+"""Adding files to a normalisation without doing it again.
+
+A normalisation (`flows.normalise.normalise`) can keep a memo of its decisions: its contents
+(`files`), every paper observation with its paper id, every identifying key with the paper id
+of its group, the profiles with their owners, the crosswalk of identities, the names it had to
+resolve across pages, how each paper spells each author, the stated topics, where each
+abstract came from, and the tables that hold a row per paper. When a later run only adds
+contents, `normalise_added` gives the same tables as normalising everything again, from the
+memo and the added contents, and redoes only what the additions can change:
+
+- papers: the groups of observations that share a key with an added observation are grouped
+  again, with the added ones; every other group and its id stand. Only the papers of those
+  groups get new rows in the paper tables.
+- owners: the identity of profile owners is decided again over every profile (it reads a
+  row per profile and per paper of a page, not the listed names).
+- listed names: resolved again on every paper whose answer may change: a paper grouped
+  again; a paper of a page whose papers or owner changed; a paper that lists a name no page
+  owner claims, under a name key whose owners or their papers changed; a paper that lists
+  a source id whose author changed. Their authorships are made again from all their names.
+
+Anything else (a content dropped, changed, or now counted at another path or time) needs a
+whole normalisation: `normalise_added` then returns None.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import polars as pl
+
+from flows.normalise import (
+    SOURCE_MENTION_COLUMNS,
+    Keep,
+    _assign_owner_ids,
+    _assign_paper_ids,
+    _authors,
+    _authorships,
+    _citation_observations,
+    _keep_nothing,
+    _order,
+    _paper_observations,
+    _papers,
+    _profile_papers,
+    _profiles,
+    _resolve_mentions,
+    _snapshots,
+    _source_ids,
+    _source_mentions,
+    _with_abstracts,
+    _with_latest_rank,
+    loaded_contents,
+    name_spellings,
+    normalise,
+    observation_rows,
+    paper_topics,
+    profile_paper_rows,
+)
+
+# The memo's frames besides its tables, as `normalise` keeps them.
+MEMO: Final = (
+    "files", "paper_keys", "observations", "source_mentions", "profiles", "crosswalk",
+    "unresolved", "spellings", "stated_topics", "abstract_from",
+)  # fmt: skip
+# The tables with a row per paper (or per paper and more), each with its order: the memo
+# holds them, and an addition replaces the rows of the papers it changes.
+PAPER_TABLES: Final = {
+    "paper": ("paper_id",),
+    "paper_observation": ("paper_id", "sha256", "line"),
+    "paper_citation": ("paper_id", "source", "observed_at"),
+    "paper_topic": ("paper_id", "scheme", "topic"),
+    "authorship": ("paper_id", "author_id"),
+}
+# More added contents than this share of all makes a whole normalisation: it is then about
+# as fast, and its memo is as good.
+MAX_ADDED_SHARE: Final = 0.25
+_ABOUT: Final = "about.json"
+Frames = Mapping[str, pl.DataFrame | pl.LazyFrame]
+
+
+@dataclass(frozen=True)
+class Memo:
+    """A memo kept on disk: `<name>.parquet` per frame, and `about.json` (the code
+    fingerprint and polars version it was made with), written last: a memo without it is
+    incomplete and never used."""
+
+    folder: Path
+
+    def start(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+
+    def keep(self, name: str, frame: pl.DataFrame) -> None:
+        """Write one frame."""
+        frame.write_parquet(self.folder / f"{name}.parquet", compression="lz4")
+
+    @contextmanager
+    def writer(self) -> Iterator[Keep]:
+        """A `Keep` that writes each frame in a thread of its own while the normalisation
+        goes on (polars writes without holding the interpreter); on leaving, every frame
+        is written, or the first error is raised."""
+        with ThreadPoolExecutor(1, thread_name_prefix="memo") as pool:
+            pending: list[Future[None]] = []
+            yield lambda name, frame: pending.append(pool.submit(self.keep, name, frame))
+            for written in pending:
+                written.result()
+
+    def seal(self, code_fingerprint: str) -> None:
+        """Write `about.json`: the memo is complete."""
+        temporary = self.folder / f"{_ABOUT}.tmp-{os.getpid()}"
+        temporary.write_text(json.dumps({"code": code_fingerprint, "polars": pl.__version__}))
+        os.replace(temporary, self.folder / _ABOUT)
+
+    def refusal(self, code_fingerprint: str) -> str | None:
+        """Why this memo cannot be used by the given code, or None when it can."""
+        try:
+            about = json.loads((self.folder / _ABOUT).read_text())
+        except (OSError, ValueError):
+            return "no memo of the last normalisation"
+        if about != {"code": code_fingerprint, "polars": pl.__version__}:
+            return "the code or the polars version changed"
+        return None
+
+    def frames(self) -> dict[str, pl.LazyFrame]:
+        return {
+            name: pl.scan_parquet(self.folder / f"{name}.parquet")
+            for name in (*MEMO, *PAPER_TABLES)
+        }
+
+
+def normalise_kept(
+    previous: Memo, new: Memo, frames: Frames, files: pl.DataFrame, code_fingerprint: str
+) -> tuple[dict[str, pl.DataFrame], str]:
+    """The core tables, added to the `previous` memo when it allows (`normalise_added`),
+    else normalised whole; `new` receives this normalisation's memo. Also says which."""
+    new.start()
+    with new.writer() as keep:
+        tables, how = _normalised(previous, frames, files, code_fingerprint, keep)
+        for name in PAPER_TABLES:
+            keep(name, tables[name])
+    new.seal(code_fingerprint)
+    return tables, how
+
+
+def _normalised(
+    previous: Memo, frames: Frames, files: pl.DataFrame, code_fingerprint: str, keep: Keep
+) -> tuple[dict[str, pl.DataFrame], str]:
+    reason = previous.refusal(code_fingerprint)
+    if reason is None:
+        memo = previous.frames()
+        added = added_contents(_collect(memo["files"]), files)
+        n_files = files["sha256"].n_unique()
+        if added is None:
+            reason = "a content of the last normalisation went, changed or moved"
+        elif added.height > MAX_ADDED_SHARE * n_files:
+            reason = f"{added.height:,} of {n_files:,} contents are new"
+        # Refused before anything is kept, or made whole.
+        elif (tables := normalise_added(memo, frames, files, keep)) is not None:
+            noun = "content" if added.height == 1 else "contents"
+            return tables, f"{added.height:,} new {noun} added to the last normalisation"
+        else:
+            reason = "a content of the last normalisation went, changed or moved"
+    return normalise(frames, files, keep), f"normalised in full: {reason}"
+
+
+def replace_memo(kept: Path, new: Memo) -> None:
+    """Make `new` the memo kept at `kept` (the old one is removed first: a run killed in
+    between leaves none, and the next run normalises in full)."""
+    shutil.rmtree(kept, ignore_errors=True)
+    os.replace(new.folder, kept)
+
+
+def added_contents(memo_files: pl.DataFrame, files: pl.DataFrame) -> pl.DataFrame | None:
+    """The contents of `files` (as `loaded_contents`) that a memo of `memo_files` lacks, or
+    None when the memo's contents are not all there, each at the same path and time."""
+    files = loaded_contents(files)
+    kept = memo_files.join(
+        files, on=["sha256", "path", "captured_at"], how="semi", nulls_equal=True
+    )
+    if kept.height != memo_files.height:
+        return None
+    return files.join(memo_files, on="sha256", how="anti")
+
+
+def normalise_added(
+    memo: Frames, frames: Frames, files: pl.DataFrame, keep: Keep | None = None
+) -> dict[str, pl.DataFrame] | None:
+    """The tables of `normalise(frames, files)`, made from `memo` (kept by a normalisation of
+    some of these contents) and the contents it lacks; None when `files` does not hold every
+    content of the memo at the same path and time. `keep` receives the new memo."""
+    keep = keep or _keep_nothing
+    added = added_contents(_collect(memo["files"]), files)
+    if added is None:
+        return None
+    keep("files", loaded_contents(files))
+    wanted = added["sha256"].implode()
+
+    def added_only(name: str) -> pl.LazyFrame:
+        return frames[name].lazy().filter(pl.col("sha256").is_in(wanted))
+
+    new_profiles = _profiles(added_only("profile").collect(), added)
+    new_observations = _paper_observations(
+        added_only("paper").drop("abstract").collect(), added, new_profiles
+    )
+    old_observations = _collect(memo["observations"])
+    regrouped, retired, observations = _regroup(memo, old_observations, new_observations, keep)
+    moved = _moved(old_observations, regrouped, retired)
+    papers = _papers(regrouped)
+    chosen: dict[str, pl.DataFrame] = {}
+    sources = _abstract_sources(memo, retired, added_only("paper"))
+    tables = {
+        "paper": _with_abstracts(papers, regrouped, sources, chosen.__setitem__),
+        "paper_observation": observation_rows(regrouped),
+        "paper_citation": _citation_observations(regrouped),
+        "paper_topic": paper_topics(
+            papers, _stated_topics(memo, moved, regrouped, added_only("topic"), keep)
+        ),
+    }
+    keep("abstract_from", _replaced(memo["abstract_from"], chosen["abstract_from"], retired))
+
+    old_profiles = _collect(memo["profiles"])
+    profiles = pl.concat([old_profiles.drop("node", "author_id"), new_profiles])
+    profile_paper = _profile_papers(observations, profiles)
+    source_raw = pl.concat(
+        [
+            _collect(memo["source_mentions"]),
+            added_only("mention")
+            .filter(pl.col("source_author_id").is_not_null())
+            .select(SOURCE_MENTION_COLUMNS)
+            .collect(),
+        ]
+    )
+    keep("source_mentions", source_raw)
+    source_mentions = _source_mentions(source_raw, observations)
+    profiles, crosswalk = _assign_owner_ids(profiles, profile_paper, source_mentions)
+    keep("profiles", profiles)
+    keep("crosswalk", crosswalk)
+    profile_paper = profile_paper.join(
+        profiles.select("sha256", "profile_index", "snapshot_id", "author_id"),
+        on=["sha256", "profile_index"],
+    )
+
+    unresolved = _collect(memo["unresolved"])
+    listing = pl.concat(
+        [
+            regrouped["paper_id"],
+            _papers_to_resolve(
+                _changed_pages(moved, added, old_profiles, profiles),
+                old_observations,
+                profile_paper,
+                (old_profiles, profiles),
+                unresolved,
+            ),
+            _listing_changed_ids(_collect(memo["crosswalk"]), crosswalk, source_mentions),
+        ]
+    ).unique()
+    del old_observations
+    in_listing = pl.col("paper_id").is_in(listing.implode())
+    listed = _with_latest_rank(observations.filter(in_listing))
+    mention = frames["mention"].lazy().filter(pl.col("sha256").is_in(listed["sha256"].implode()))
+    fresh: dict[str, pl.DataFrame] = {}
+    mentions = _resolve_mentions(
+        mention, listed, profiles, profile_paper, crosswalk, fresh.__setitem__
+    )
+    tables["authorship"] = _authorships(mentions, profile_paper.filter(in_listing))
+    redone = pl.concat([retired, listing]).unique()
+    spellings = _replaced(memo["spellings"], name_spellings(mentions), redone)
+    del mentions
+    keep("unresolved", _replaced(unresolved, fresh["unresolved"], redone))
+    keep("spellings", spellings)
+
+    for name, order in PAPER_TABLES.items():
+        tables[name] = (
+            _replaced(memo[name], tables[name], redone if name == "authorship" else retired)
+            # Stable: rows alike in the order's columns come from one content, in its order.
+            .sort(_order(*order), maintain_order=True)
+        )
+    return {
+        "author": _authors(spellings, profiles),
+        **tables,
+        "author_source_id": _source_ids(crosswalk),
+        "profile_snapshot": _snapshots(profiles, observations),
+        "profile_paper": profile_paper_rows(profile_paper),
+    }
+
+
+def _collect(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    return frame.lazy().collect()
+
+
+def _replaced(
+    old: pl.DataFrame | pl.LazyFrame, new: pl.DataFrame, papers: pl.Series
+) -> pl.DataFrame:
+    """`old` without the rows of `papers` (paper ids), then `new`."""
+    return pl.concat([_collect(old).filter(~pl.col("paper_id").is_in(papers.implode())), new])
+
+
+def _regroup(
+    memo: Frames, old: pl.DataFrame, added: pl.DataFrame, keep: Keep
+) -> tuple[pl.DataFrame, pl.Series, pl.DataFrame]:
+    """Group the added observations with the old groups (of the `old` observations) they
+    share a key with.
+
+    Returns the observations of those groups (ranked, with their new paper ids), the old ids
+    of the groups taken apart (`retired`), and every observation with its paper id."""
+    alone: dict[str, pl.DataFrame] = {}
+    _assign_paper_ids(added, alone.__setitem__)
+    old_keys = _collect(memo["paper_keys"])
+    retired = old_keys.join(alone["paper_keys"].select("key"), on="key", how="semi")[
+        "paper_id"
+    ].unique()
+    in_retired = pl.col("paper_id").is_in(retired.implode())
+    columns = [c for c in old.columns if c != "paper_id"]
+    grouped: dict[str, pl.DataFrame] = {}
+    regrouped = _assign_paper_ids(
+        pl.concat([old.filter(in_retired).select(columns), added.select(columns)]),
+        grouped.__setitem__,
+    )
+    keep("paper_keys", pl.concat([old_keys.filter(~in_retired), grouped["paper_keys"]]))
+    observations = pl.concat([old.filter(~in_retired), regrouped.select(old.columns)])
+    keep("observations", observations)
+    return _with_latest_rank(regrouped), retired, observations
+
+
+def _moved(old: pl.DataFrame, regrouped: pl.DataFrame, retired: pl.Series) -> pl.DataFrame:
+    """The old observations of the retired groups: (sha256, paper_index, profile_index, old
+    paper id, new paper id). Groups only merge, so each old id has one new id."""
+    key = ["sha256", "paper_index"]
+    return (
+        old.filter(pl.col("paper_id").is_in(retired.implode()))
+        .select(*key, "profile_index", old="paper_id")
+        .join(regrouped.select(*key, "paper_id"), on=key)
+    )
+
+
+def _stated_topics(
+    memo: Frames,
+    moved: pl.DataFrame,
+    regrouped: pl.DataFrame,
+    added_topics: pl.LazyFrame,
+    keep: Keep,
+) -> pl.DataFrame:
+    """The stated topics of the regrouped papers: those of their old groups and of the added
+    observations. Keeps every paper's."""
+    old = _collect(memo["stated_topics"])
+    renamed = moved.select("old", "paper_id").unique()
+    in_retired = pl.col("paper_id").is_in(renamed["old"].implode())
+    carried = (
+        old.filter(in_retired)
+        .join(renamed, left_on="paper_id", right_on="old")
+        .select(paper_id="paper_id_right", scheme="scheme", topic="topic")
+    )
+    added = (
+        added_topics.collect()
+        .join(regrouped.select("sha256", "paper_index", "paper_id"), on=["sha256", "paper_index"])
+        .select("paper_id", "scheme", "topic")
+    )
+    stated = pl.concat([carried, added]).unique()
+    keep("stated_topics", pl.concat([old.filter(~in_retired), stated]))
+    return stated
+
+
+def _abstract_sources(memo: Frames, retired: pl.Series, added_papers: pl.LazyFrame) -> pl.LazyFrame:
+    """(sha256, paper_index, abstract) of the observations that may give a regrouped paper
+    its abstract: the one each old group took it from, and every added one.
+
+    Observations are in one total order ("latest first"), so the latest stating one of a
+    merged group is the latest of its old groups' choices and its added observations."""
+    in_retired = pl.col("paper_id").is_in(retired.implode())
+    chosen = (
+        _collect(memo["abstract_from"])
+        .filter(in_retired)
+        .join(
+            memo["paper"].lazy().filter(in_retired).select("paper_id", "abstract").collect(),
+            on="paper_id",
+        )
+        .select("sha256", "paper_index", "abstract")
+    )
+    return pl.concat([chosen.lazy(), added_papers.select("sha256", "paper_index", "abstract")])
+
+
+def _changed_pages(
+    moved: pl.DataFrame,
+    added: pl.DataFrame,
+    old_profiles: pl.DataFrame,
+    profiles: pl.DataFrame,
+) -> pl.DataFrame:
+    """The pages (sha256, profile_index) whose papers or owner changed: an added page, a page
+    with a paper whose id changed, a page whose owner changed. A page's papers are its
+    observations', so nothing else changes them."""
+    page = ["sha256", "profile_index"]
+    renamed = moved.filter(pl.col("old") != pl.col("paper_id")).select(page)
+    owner_changed = (
+        old_profiles.select(*page, "author_id")
+        .join(profiles.select(*page, "author_id"), on=page)
+        .filter(pl.col("author_id") != pl.col("author_id_right"))
+        .select(page)
+    )
+    fresh = profiles.join(added.select("sha256"), on="sha256", how="semi").select(page)
+    return pl.concat([renamed.drop_nulls(), owner_changed, fresh]).unique()
+
+
+def _changed(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+    """Rows in one of `old` and `new` but not the other (each frame's rows taken once)."""
+    old, new = old.unique(), new.unique()
+    on = old.columns
+    return pl.concat(
+        [
+            old.join(new, on=on, how="anti", nulls_equal=True),
+            new.join(old, on=on, how="anti", nulls_equal=True),
+        ]
+    )
+
+
+def _papers_to_resolve(
+    changed_pages: pl.DataFrame,
+    old_observations: pl.DataFrame,
+    profile_paper: pl.DataFrame,
+    profiles: tuple[pl.DataFrame, pl.DataFrame],
+    unresolved: pl.DataFrame,
+) -> pl.Series:
+    """Papers whose listed names may resolve to another owner now: the papers of a changed
+    page, and those that list a name no page owner claims, under a name key whose owners, or
+    whose owners' papers, changed. Owners and their papers change only through changed
+    pages, so only the owners of those pages are compared, old against new."""
+    page = ["sha256", "profile_index"]
+    on_changed_pages = profile_paper.join(changed_pages, on=page, how="semi")["paper_id"]
+    touched = [p.join(changed_pages, on=page, how="semi") for p in profiles]
+    authors = pl.concat([p["author_id"] for p in touched]).unique().implode()
+    old_profiles = profiles[0]
+    old_holdings = old_observations.join(
+        old_profiles.filter(pl.col("author_id").is_in(authors)).select(*page, "author_id"),
+        on=page,
+    ).select("author_id", "paper_id")
+    new_holdings = profile_paper.filter(pl.col("author_id").is_in(authors)).select(
+        "author_id", "paper_id"
+    )
+    changed_holders = _changed(old_holdings, new_holdings)["author_id"].unique().implode()
+    name_keys = pl.concat([p["name_key"] for p in touched]).unique().implode()
+    owners = [p.filter(pl.col("name_key").is_in(name_keys)).select("name_key", "author_id") for p in profiles]  # fmt: skip
+    changed_keys = pl.concat(
+        [
+            _changed(*owners)["name_key"],
+            *(p.filter(pl.col("author_id").is_in(changed_holders))["name_key"] for p in profiles),
+        ]
+    ).unique()
+    by_name = unresolved.filter(pl.col("name_key").is_in(changed_keys.implode()))["paper_id"]
+    return pl.concat([on_changed_pages, by_name])
+
+
+def _listing_changed_ids(
+    old_crosswalk: pl.DataFrame, crosswalk: pl.DataFrame, source_mentions: pl.DataFrame
+) -> pl.Series:
+    """Papers that list a source id whose author changed."""
+    nodes = _changed(*(c.select("node", "author_id") for c in (old_crosswalk, crosswalk)))
+    return source_mentions.filter(pl.col("node").is_in(nodes["node"].implode()))["paper_id"]

@@ -1,0 +1,237 @@
+"""Adding contents to a kept normalisation (`normalise_added`) against normalising them all.
+
+Every check here is differential: a landing zone is split into parts that arrive one after
+another; after each part, the tables made from the memo and the new part must equal, row for
+row and in order, the tables of a whole normalisation of everything so far.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from flows.incremental import MEMO, PAPER_TABLES, added_contents, normalise_added
+from flows.landing import capture_times, parse_contents
+from flows.normalise import normalise
+from flows.synth import write_synthetic_profiles
+from tests.conftest import require_realdata
+from tests.normalise_helpers import Page, Paper, page_text
+
+Tables = dict[str, pl.DataFrame]
+
+
+class Landing:
+    """Every file under a folder, read once: its parsed frames and one files row per file."""
+
+    def __init__(self, root: Path, paths: Sequence[Path]) -> None:
+        contents: dict[str, bytes] = {}
+        rows: dict[str, list[object]] = {"sha256": [], "path": [], "mtime_ns": []}
+        for path in paths:
+            data = path.read_bytes()
+            sha256 = hashlib.sha256(data).hexdigest()
+            contents.setdefault(sha256, data)
+            rows["sha256"].append(sha256)
+            rows["path"].append(path.relative_to(root).as_posix())
+            rows["mtime_ns"].append(path.stat().st_mtime_ns)
+        self.frames = parse_contents(list(contents.items()))
+        failed = self.frames["parsed_file"].filter(pl.col("status") == "quarantined")["sha256"]
+        self.files = (
+            pl.DataFrame(rows)
+            .filter(~pl.col("sha256").is_in(failed.implode()))
+            .select("sha256", "path", captured_at=capture_times(pl.col("path"), pl.col("mtime_ns")))
+        )
+
+
+def _normalised(landing: Landing, paths: set[str]) -> tuple[Tables, Tables]:
+    memo: Tables = {}
+    files = landing.files.filter(pl.col("path").is_in(sorted(paths)))
+    tables = normalise(landing.frames, files, memo.__setitem__)
+    return tables, _with_tables(memo, tables)
+
+
+def _with_tables(memo: Tables, tables: Tables) -> Tables:
+    assert set(memo) == set(MEMO), set(memo) ^ set(MEMO)
+    return {**memo, **{name: tables[name] for name in PAPER_TABLES}}
+
+
+def _assert_equal(added: Tables, whole: Tables, step: str) -> None:
+    assert set(added) == set(whole)
+    for name in whole:
+        try:
+            assert_frame_equal(added[name], whole[name])
+        except AssertionError as error:
+            raise AssertionError(f"{step}: table {name} differs: {error}") from None
+
+
+def _check_parts(landing: Landing, parts: Sequence[Sequence[str]]) -> None:
+    """Normalise the first part, then add each next part to the memo: after each addition
+    the tables and the memo equal those of a whole normalisation of every part so far."""
+    so_far = set(parts[0])
+    _, memo = _normalised(landing, so_far)
+    for step, part in enumerate(parts[1:], start=1):
+        so_far |= set(part)
+        kept: Tables = {}
+        files = landing.files.filter(pl.col("path").is_in(sorted(so_far)))
+        added = normalise_added(memo, landing.frames, files, kept.__setitem__)
+        assert added is not None, f"step {step}: the memo was refused"
+        whole, whole_memo = _normalised(landing, so_far)
+        _assert_equal(added, whole, f"step {step}")
+        memo = _with_tables(kept, added)
+        # The memo must describe the same decisions too (as sets: row order is free there).
+        for name in MEMO:
+            columns = [c for c, t in memo[name].schema.items() if not isinstance(t, pl.List)]
+            (
+                assert_frame_equal(
+                    memo[name].sort(columns, nulls_last=True),
+                    whole_memo[name].select(memo[name].columns).sort(columns, nulls_last=True),
+                    check_row_order=True,
+                ),
+                name,
+            )
+
+
+def _split(paths: list[str], n_parts: int, seed: int) -> list[list[str]]:
+    shuffled = sorted(paths)
+    random.Random(seed).shuffle(shuffled)
+    first = len(shuffled) // 2
+    rest = shuffled[first:]
+    size = max(1, -(-len(rest) // (n_parts - 1)))
+    return [shuffled[:first], *(rest[i : i + size] for i in range(0, len(rest), size))]
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Landing:
+    root = tmp_path_factory.mktemp("synthetic")
+    write_synthetic_profiles(160, root, seed=11)
+    return Landing(root, sorted(p for p in root.rglob("*") if p.is_file()))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_synthetic_pages_added_in_parts_equal_a_whole_normalisation(
+    synthetic: Landing, seed: int
+) -> None:
+    paths = synthetic.files["path"].to_list()
+    _check_parts(synthetic, _split(paths, 4, seed))
+
+
+def test_one_page_at_a_time(synthetic: Landing) -> None:
+    paths = sorted(synthetic.files["path"].to_list())
+    random.Random(7).shuffle(paths)
+    _check_parts(synthetic, [paths[:-6], *([p] for p in paths[-6:])])
+
+
+def test_real_api_dumps_added_in_parts_equal_a_whole_normalisation(tmp_path: Path) -> None:
+    """OpenAlex, Semantic Scholar and Google Scholar dumps: source ids, ORCIDs, DOIs."""
+    realdata = require_realdata()
+    root = tmp_path / "raw"
+    shutil.copytree(realdata, root, ignore=shutil.ignore_patterns("*.md"))
+    landing = Landing(root, sorted(p for p in root.rglob("*") if p.is_file()))
+    paths = landing.files["path"].to_list()
+    for seed in (1, 2, 3):
+        _check_parts(landing, _split(paths, 3, seed))
+
+
+def _pages_landing(root: Path, pages: dict[str, tuple[Page, date]]) -> Landing:
+    for name, (page, captured) in pages.items():
+        path = root / f"{captured:%Y-%m-%d}" / f"{name}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(page_text(page))
+    return Landing(root, sorted(p for p in root.rglob("*") if p.is_file()))
+
+
+def test_added_page_that_joins_two_papers_and_two_owners(tmp_path: Path) -> None:
+    """The later page shows, under one title and year, papers that two earlier pages held
+    apart, and shares enough papers with two pages of one name to make them one person."""
+    one = Paper("Sparse Codes", ("Ann Lee", "Bo Chen"), date="Mar 3, 2021")
+    two = Paper("Dense Codes", ("Ann Lee", "Cy Diaz"), date="Apr 4, 2022")
+    three = Paper("Fast Codes", ("Ann Lee",), date="May 5, 2023")
+    pages = {
+        "a": (Page("Ann Lee", (one, three)), date(2026, 1, 1)),
+        "b": (Page("Ann Lee", (two,)), date(2026, 2, 1)),
+        "c": (Page("Bo Chen", (one,)), date(2026, 3, 1)),
+        "d": (Page("Ann Lee", (one, two, three)), date(2026, 4, 1)),
+        "e": (Page("Cy Diaz", (two, one)), date(2026, 5, 1)),
+    }
+    landing = _pages_landing(tmp_path, pages)
+    paths = sorted(landing.files["path"].to_list())
+    _check_parts(landing, [paths[:3], paths[3:4], paths[4:]])
+
+
+def test_memo_is_refused_when_a_content_went_or_moved(synthetic: Landing) -> None:
+    paths = sorted(synthetic.files["path"].to_list())
+    _, memo = _normalised(synthetic, set(paths[:-1]))
+    files = synthetic.files
+    assert added_contents(memo["files"], files) is not None
+    assert added_contents(memo["files"], files.filter(pl.col("path") != paths[0])) is None
+    moved = files.with_columns(
+        captured_at=pl.when(pl.col("path") == paths[0])
+        .then(pl.col("captured_at") + pl.duration(days=1))
+        .otherwise("captured_at")
+    )
+    assert normalise_added(memo, synthetic.frames, moved) is None
+
+
+def test_added_owner_claims_names_on_papers_no_added_page_shows(tmp_path: Path) -> None:
+    """Ann's page lists Bo Chen on two papers. Bo's page, added later, shows only one of them;
+    it shares a paper with Ann's page, so Bo Chen on the other paper becomes Bo as well,
+    though nothing added shows that paper."""
+    shown = Paper("Shown Paper", ("Ann Lee", "Bo Chen"), date="Mar 3, 2021")
+    other = Paper("Other Paper", ("Ann Lee", "Bo Chen"), date="Apr 4, 2022")
+    pages = {
+        "ann": (Page("Ann Lee", (shown, other)), date(2026, 1, 1)),
+        "bo": (Page("Bo Chen", (shown,)), date(2026, 2, 1)),
+    }
+    landing = _pages_landing(tmp_path, pages)
+    paths = sorted(landing.files["path"].to_list())
+    _check_parts(landing, [paths[:1], paths[1:]])
+
+
+def test_added_profile_takes_over_a_source_id_listed_on_other_papers(tmp_path: Path) -> None:
+    """An OpenAlex work lists author A200 ("J. Smith"). The added OpenAlex profile of A100
+    ("John Smith", another name key) has the same ORCID: A200 becomes the same person as
+    A100, so the work's authorship changes though nothing added shows the work."""
+    orcid = "https://orcid.org/0000-0001-0000-0001"
+    work = {
+        "id": "https://openalex.org/W1",
+        "title": "Third Paper",
+        "publication_year": 2020,
+        "authorships": [
+            {"author": {"id": "https://openalex.org/A200", "display_name": "J. Smith", "orcid": orcid}},
+            {"author": {"id": "https://openalex.org/A300", "display_name": "Ann Lee"}},
+        ],
+    }  # fmt: skip
+    author = {"id": "https://openalex.org/A100", "display_name": "John Smith", "orcid": orcid}
+    for name, obj in {"2026-01-01/work.json": work, "2026-02-01/author.json": author}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(json.dumps(obj))
+    landing = Landing(tmp_path, sorted(p for p in tmp_path.rglob("*") if p.is_file()))
+    paths = sorted(landing.files["path"].to_list())
+    assert len(paths) == 2
+    _check_parts(landing, [paths[:1], paths[1:]])
+
+
+def test_added_capture_gives_an_owner_a_paper_that_links_a_page_to_them(tmp_path: Path) -> None:
+    """Bo's second capture adds a paper of Ann's page to Bo's papers. Bo stays the same
+    person, but Ann's page now shares a paper with Bo: Bo Chen on Ann's other paper becomes
+    Bo, though neither that paper nor Ann's page changed."""
+    p = Paper("Paper P", ("Ann Lee", "Bo Chen"), date="Mar 3, 2021")
+    q = Paper("Paper Q", ("Ann Lee", "Di Fox"), date="Apr 4, 2022")
+    r = Paper("Paper R", ("Bo Chen",), date="May 5, 2023")
+    s = Paper("Paper S", ("Bo Chen",), date="Jun 6, 2023")
+    pages = {
+        "ann": (Page("Ann Lee", (p, q)), date(2026, 1, 1)),
+        "bo": (Page("Bo Chen", (r, s)), date(2026, 2, 1)),
+        "bo-later": (Page("Bo Chen", (r, s, q)), date(2026, 3, 1)),
+    }
+    landing = _pages_landing(tmp_path, pages)
+    paths = sorted(landing.files["path"].to_list())
+    _check_parts(landing, [paths[:2], paths[2:]])

@@ -10,6 +10,8 @@ Layout of `<warehouse>.state/`:
   reads a few files per table, not hundreds.
 - `loaded/` — row digests of the published build, so the next build can load only the rows
   that changed (`flows.delta`).
+- `normalised/` — the memo of the published build's normalisation, so the next run can add
+  new files to it instead of normalising every file again (`flows.incremental`).
 - `build/` — warehouse files being built; anything there at the start of a run is stale.
 Every file is written to a temporary name and renamed, so a killed run leaves either the old
 file or the new one, never half of one.
@@ -89,6 +91,11 @@ class State:
         return self.root / "loaded"
 
     @property
+    def memo(self) -> Path:
+        """The memo of the published build's normalisation (`flows.incremental`)."""
+        return self.root / "normalised"
+
+    @property
     def manifest_path(self) -> Path:
         return self.root / "manifest.parquet"
 
@@ -118,6 +125,7 @@ class State:
         """Forget everything cached (used by --rebuild)."""
         shutil.rmtree(self.root / "parsed", ignore_errors=True)
         shutil.rmtree(self.digests, ignore_errors=True)
+        shutil.rmtree(self.memo, ignore_errors=True)
         self.manifest_path.unlink(missing_ok=True)
 
     def read_manifest(self) -> pl.DataFrame:

@@ -47,6 +47,7 @@ from flows.delta import (
     plan_load,
     replace_digests,
 )
+from flows.incremental import Memo, normalise_kept, replace_memo
 from flows.landing import (
     RAW_FILE_SCHEMA,
     FileRow,
@@ -55,7 +56,6 @@ from flows.landing import (
     discover_frame,
     read_batch_into_cache,
 )
-from flows.normalise import normalise
 from flows.warehouse import (
     build_session,
     connect_build,
@@ -111,6 +111,7 @@ class RunSummary:
     n_files_read: int = 0
     n_files_parsed: int = 0
     n_block_failures: int = 0
+    normalised: str = ""
     load: str = ""
 
     def to_markdown(self) -> str:
@@ -132,6 +133,8 @@ class RunSummary:
             ]
             if len(self.quarantined) > 50:
                 lines.append(f"| … | {len(self.quarantined) - 50} more in `ingest_file` |")
+        if self.normalised:
+            lines += ["", f"Normalised: {self.normalised}."]
         if self.load:
             lines += ["", f"Built by {self.load}."]
         if self.rows:
@@ -281,15 +284,22 @@ def build_ledger(files: pl.DataFrame, state_root: Path) -> pl.DataFrame:
 
 
 @task(cache_policy=NO_CACHE)
-def normalise_tables(ledger: pl.DataFrame, state_root: Path) -> dict[str, pl.DataFrame]:
-    """Keys, dates, categories and identities: the core tables as frames."""
+def normalise_tables(
+    ledger: pl.DataFrame, state_root: Path, memo: Memo, code_fingerprint: str
+) -> tuple[dict[str, pl.DataFrame], str]:
+    """Keys, dates, categories and identities: the core tables as frames, added to the memo
+    of the published build's normalisation when only new files came (`flows.incremental`).
+    `memo` receives this normalisation's memo. Also says how it normalised."""
     loaded = ledger.filter(pl.col("status") == "loaded")
     state = State(state_root)
     failures = state.load_frames(loaded["sha256"], ["failure"])["failure"]
     # Scans: normalise reads each parsed table when it needs it and lets it go after.
-    tables = normalise(
+    tables, how = normalise_kept(
+        Memo(state.memo),
+        memo,
         state.scan_frames(loaded["sha256"], ["profile", "paper", "mention", "topic"]),
         loaded.select("sha256", "path", "captured_at"),
+        code_fingerprint,
     )
     tables["ingest_file"] = ledger.drop("mtime_ns")
     tables["ingest_failure"] = (
@@ -297,7 +307,7 @@ def normalise_tables(ledger: pl.DataFrame, state_root: Path) -> dict[str, pl.Dat
         .select("sha256", "path", "line", "reason", "text")
         .sort("path", "line")
     )
-    return tables
+    return tables, how
 
 
 @task(cache_policy=NO_CACHE)
@@ -540,13 +550,14 @@ def ingest(
             summary.files = _published_file_counts(counts, warehouse)
             _finish(summary, warehouse)
             return summary
-        with _timed(summary, "normalise"):
-            ledger = build_ledger(rows, state.root)
-            tables = normalise_tables(ledger, state.root)
-        _return_freed_memory()
-        _summarise_files(summary, ledger, tables)
         _check_disk(state, warehouse)
         build = state.build_dir / f"build-{uuid.uuid4().hex[:12]}.duckdb"
+        memo = Memo(build.with_suffix(".memo"))
+        with _timed(summary, "normalise"):
+            ledger = build_ledger(rows, state.root)
+            tables, summary.normalised = normalise_tables(ledger, state.root, memo, fingerprints[0])
+        _return_freed_memory()
+        _summarise_files(summary, ledger, tables)
         info = pl.DataFrame(
             {
                 "built_at": [datetime.now(UTC).replace(tzinfo=None)],
@@ -577,12 +588,14 @@ def ingest(
         if summary.checks_failed:
             build.unlink(missing_ok=True)
             shutil.rmtree(digests.folder, ignore_errors=True)
+            shutil.rmtree(memo.folder, ignore_errors=True)
             _finish(summary, warehouse)
             raise CheckFailed(_describe_failed_checks(results))
         with _timed(summary, "publish"):
             publish_build(build, warehouse)
             digests.mark_published(warehouse, plan.full_size)
             replace_digests(state.digests, digests)
+            replace_memo(state.memo, memo)
             state.write_manifest(_manifest(rows))
             _write_published_fingerprints(state, fingerprints, summary.files)
             state.drop_unused_batches(ledger["sha256"].drop_nulls())
@@ -721,7 +734,9 @@ def _check_disk(state: State, warehouse: Path) -> None:
     state.build_dir.mkdir(parents=True, exist_ok=True)
     published = warehouse.stat().st_size if warehouse.exists() else 0
     cached = sum(p.stat().st_size for p in state.parsed.rglob("*.parquet"))
-    needed = max(_MIN_FREE_BYTES, 2 * published, 3 * cached)
+    # The new build, its copy while loading, and a new memo of the normalisation.
+    memo = sum(p.stat().st_size for p in state.memo.glob("*.parquet"))
+    needed = max(_MIN_FREE_BYTES, 2 * published + memo, 3 * cached)
     free = free_bytes(state.build_dir)
     if free < needed:
         raise NotEnoughDisk(

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from polars.testing import assert_frame_equal
 
-from flows import delta
+from flows import delta, incremental
 from flows.cache import State
 from flows.synth import write_synthetic_profiles
 from tests.conftest import require_realdata
@@ -31,6 +31,7 @@ def any_share_of_changes(monkeypatch: pytest.MonkeyPatch) -> None:
     scheduled run sees. They load incrementally all the same (a full load would hide a wrong
     increment); the share that makes a full load is tested in test_delta."""
     monkeypatch.setattr(delta, "MAX_CHANGED_SHARE", 1.0)
+    monkeypatch.setattr(incremental, "MAX_ADDED_SHARE", 1.0)
 
 
 def _split(source: Path, seed: int) -> tuple[list[Path], list[Path]]:
@@ -68,16 +69,25 @@ def test_files_added_changed_and_removed_load_incrementally_as_a_rebuild(tmp_pat
     assert first.load == "full load: no digests of the published build"
 
     _place(after, source, raw)
+    second = ingest(raw, warehouse)
+    assert second.normalised == f"{len(after):,} new contents added to the last normalisation"
+    assert second.load.startswith("incremental load: ")
+    assert f"Built by {second.load}." in second.to_markdown()
+    assert f"Normalised: {second.normalised}." in second.to_markdown()
+    rebuilt = tmp_path / "full" / "w.duckdb"
+    assert ingest(raw, rebuilt, rebuild=True).load == "full load: --rebuild"
+    _assert_same_build(warehouse, rebuilt)
+
     kept = sorted(raw.rglob("*.txt"))
     kept[0].unlink()  # a page gone
     page = kept[1].read_text(encoding="utf-8")
     kept[1].write_text(page.replace("h-index", "h-index1", 1), encoding="utf-8")  # changed
-    second = ingest(raw, warehouse)
-    assert second.load.startswith("incremental load: ")
-    assert f"Built by {second.load}." in second.to_markdown()
-
-    rebuilt = tmp_path / "full" / "w.duckdb"
-    assert ingest(raw, rebuilt, rebuild=True).load == "full load: --rebuild"
+    third = ingest(raw, warehouse)
+    assert third.normalised == (
+        "normalised in full: a content of the last normalisation went, changed or moved"
+    )
+    assert third.load.startswith("incremental load: ")
+    ingest(raw, rebuilt, rebuild=True)
     _assert_same_build(warehouse, rebuilt)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         ((n_files,),) = con.sql("select n_files from warehouse_info").fetchall()
@@ -91,7 +101,9 @@ def test_real_api_dumps_added_later_load_incrementally_as_a_rebuild(tmp_path: Pa
     _place(before, source, raw)
     ingest(raw.parent, warehouse)
     _place(after, source, raw)
-    assert ingest(raw.parent, warehouse).load.startswith("incremental load: ")
+    summary = ingest(raw.parent, warehouse)
+    assert summary.normalised.endswith(" new contents added to the last normalisation")
+    assert summary.load.startswith("incremental load: ")
     rebuilt = tmp_path / "full" / "w.duckdb"
     ingest(raw.parent, rebuilt, rebuild=True)
     _assert_same_build(warehouse, rebuilt)
@@ -135,6 +147,32 @@ def test_a_run_killed_before_keeping_its_digests_is_followed_by_a_full_load(
     (raw_dir / "2026-11-25" / "000_615cb040fee88da4.txt").unlink()
     summary = ingest(raw_dir, warehouse)
     assert summary.load == "full load: the published file changed after it was published"
+    rebuilt = tmp_path / "full" / "w.duckdb"
+    ingest(raw_dir, rebuilt)
+    _assert_same_build(warehouse, rebuilt)
+
+
+def test_a_run_killed_before_keeping_its_memo_is_followed_by_an_addition_to_the_older_memo(
+    raw_dir: Path, warehouse: Path, tmp_path: Path
+):
+    assert ingest(raw_dir, warehouse).normalised == (
+        "normalised in full: no memo of the last normalisation"
+    )
+    memo = State.for_warehouse(warehouse).memo
+    shutil.copytree(memo, tmp_path / "kept")
+    _add_page(raw_dir)
+    assert ingest(raw_dir, warehouse).normalised == (
+        "1 new content added to the last normalisation"
+    )
+    # As if that run was killed after publishing, before keeping its memo.
+    shutil.rmtree(memo)
+    shutil.copytree(tmp_path / "kept", memo)
+    (raw_dir / "2026-11-26" / "third.txt").write_text(
+        (raw_dir / "2026-11-26" / "other.txt").read_text().replace("Han Xu", "Jo Park"),
+        encoding="utf-8",
+    )
+    summary = ingest(raw_dir, warehouse)
+    assert summary.normalised == "2 new contents added to the last normalisation"
     rebuilt = tmp_path / "full" / "w.duckdb"
     ingest(raw_dir, rebuilt)
     _assert_same_build(warehouse, rebuilt)

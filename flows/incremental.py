@@ -39,7 +39,6 @@ import polars as pl
 from flows.normalise import (
     SOURCE_MENTION_COLUMNS,
     Keep,
-    _assign_owner_ids,
     _assign_paper_ids,
     _authors,
     _authorships,
@@ -56,12 +55,18 @@ from flows.normalise import (
     _source_mentions,
     _with_abstracts,
     _with_latest_rank,
+    group_nodes,
     loaded_contents,
     name_spellings,
+    node_orcids,
     normalise,
     observation_rows,
+    owner_identity,
     paper_topics,
+    papers_of_nodes,
     profile_paper_rows,
+    with_author_ids,
+    with_nodes,
 )
 
 # The memo's frames besides its tables, as `normalise` keeps them.
@@ -82,6 +87,9 @@ PAPER_TABLES: Final = {
 # as fast, and its memo is as good.
 MAX_ADDED_SHARE: Final = 0.25
 _ABOUT: Final = "about.json"
+# Threads writing the memo: the last frames (the paper tables) are written while nothing
+# else runs, one on each core.
+_WRITERS: Final = 2
 Frames = Mapping[str, pl.DataFrame | pl.LazyFrame]
 
 
@@ -103,10 +111,10 @@ class Memo:
 
     @contextmanager
     def writer(self) -> Iterator[Keep]:
-        """A `Keep` that writes each frame in a thread of its own while the normalisation
-        goes on (polars writes without holding the interpreter); on leaving, every frame
-        is written, or the first error is raised."""
-        with ThreadPoolExecutor(1, thread_name_prefix="memo") as pool:
+        """A `Keep` that writes each frame in other threads while the normalisation goes on
+        (polars writes without holding the interpreter); on leaving, every frame is written,
+        or the first error is raised."""
+        with ThreadPoolExecutor(_WRITERS, thread_name_prefix="memo") as pool:
             pending: list[Future[None]] = []
             yield lambda name, frame: pending.append(pool.submit(self.keep, name, frame))
             for written in pending:
@@ -226,20 +234,32 @@ def normalise_added(
     keep("abstract_from", _replaced(memo["abstract_from"], chosen["abstract_from"], retired))
 
     old_profiles = _collect(memo["profiles"])
-    profiles = pl.concat([old_profiles.drop("node", "author_id"), new_profiles])
+    new_profiles = with_nodes(new_profiles)
+    profiles = pl.concat([old_profiles.drop("author_id"), new_profiles])
     profile_paper = _profile_papers(observations, profiles)
-    source_raw = pl.concat(
-        [
-            _collect(memo["source_mentions"]),
-            added_only("mention")
-            .filter(pl.col("source_author_id").is_not_null())
-            .select(SOURCE_MENTION_COLUMNS)
-            .collect(),
-        ]
+    new_raw = (
+        added_only("mention")
+        .filter(pl.col("source_author_id").is_not_null())
+        .select(SOURCE_MENTION_COLUMNS)
+        .collect()
     )
+    source_raw = pl.concat([_collect(memo["source_mentions"]), new_raw])
     keep("source_mentions", source_raw)
     source_mentions = _source_mentions(source_raw, observations)
-    profiles, crosswalk = _assign_owner_ids(profiles, profile_paper, source_mentions)
+    # The nodes whose rows or papers changed: added profiles and listed ids, and the nodes
+    # of a page or list with a paper whose id changed.
+    renamed = moved.filter(pl.col("old") != pl.col("paper_id"))
+    changed = pl.concat(
+        [
+            new_profiles["node"],
+            _source_mentions(new_raw, observations)["node"],
+            profiles.join(renamed, on=["sha256", "profile_index"], how="semi")["node"],
+            source_mentions.filter(pl.col("paper_id").is_in(renamed["paper_id"].implode()))["node"],
+        ]
+    )
+    old_crosswalk = _collect(memo["crosswalk"])
+    crosswalk = _regroup_owners(old_crosswalk, changed, profiles, profile_paper, source_mentions)
+    profiles = with_author_ids(profiles, crosswalk)
     keep("profiles", profiles)
     keep("crosswalk", crosswalk)
     profile_paper = profile_paper.join(
@@ -258,7 +278,7 @@ def normalise_added(
                 (old_profiles, profiles),
                 unresolved,
             ),
-            _listing_changed_ids(_collect(memo["crosswalk"]), crosswalk, source_mentions),
+            _listing_changed_ids(old_crosswalk, crosswalk, source_mentions),
         ]
     ).unique()
     del old_observations
@@ -384,6 +404,58 @@ def _abstract_sources(memo: Frames, retired: pl.Series, added_papers: pl.LazyFra
         .select("sha256", "paper_index", "abstract")
     )
     return pl.concat([chosen.lazy(), added_papers.select("sha256", "paper_index", "abstract")])
+
+
+def _regroup_owners(
+    old_crosswalk: pl.DataFrame,
+    changed: pl.Series,
+    profiles: pl.DataFrame,
+    profile_paper: pl.DataFrame,
+    source_mentions: pl.DataFrame,
+) -> pl.DataFrame:
+    """The crosswalk, with the owners of the `changed` nodes grouped again.
+
+    Two nodes are joined only when they share a name key or an ORCID, old or new. So the
+    nodes that share one with a changed node, and those that share one with them, and so on
+    until none is added, hold every join that can differ and every old group one of them was
+    in: they are grouped again, as `group_nodes` groups all of them; every other node keeps
+    its joins, its group and its author id."""
+    identity = owner_identity(profiles, source_mentions)
+    inside_changed = pl.col("node").is_in(changed.implode())
+    name_keys = pl.concat(
+        [
+            old_crosswalk.select("node", "name_key"),
+            identity.filter(inside_changed).select("node", "name_key"),
+        ]
+    ).drop_nulls()
+    nodes = _closure(
+        changed.unique(),
+        (
+            (name_keys, "name_key"),
+            (node_orcids(identity), "orcid"),
+        ),
+    )
+    inside = pl.col("node").is_in(nodes.implode())
+    regrouped = group_nodes(
+        identity.filter(inside),
+        papers_of_nodes(profiles.filter(inside), profile_paper, source_mentions.filter(inside)),
+    )
+    return pl.concat([old_crosswalk.filter(~inside), regrouped.select(old_crosswalk.columns)])
+
+
+def _closure(nodes: pl.Series, links: tuple[tuple[pl.DataFrame, str], ...]) -> pl.Series:
+    """`nodes` and every node reached from them through a shared value of a link (each a
+    frame of `node` and the named column), again and again until none is added."""
+    while True:
+        inside = pl.col("node").is_in(nodes.implode())
+        reached = [
+            frame.filter(pl.col(column).is_in(frame.filter(inside)[column].implode()))["node"]
+            for frame, column in links
+        ]
+        grown = pl.concat([nodes, *reached]).unique()
+        if grown.len() == nodes.len():
+            return nodes
+        nodes = grown
 
 
 def _changed_pages(

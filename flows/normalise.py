@@ -501,9 +501,20 @@ def _assign_owner_ids(
     that author lists carry. Two nodes are one person when they share an ORCID, or when they
     have the same name key and at least half of the smaller paper list in common — except two
     different ids of one source, which that source has already told apart.
-    Returns the profiles with `author_id`, and the crosswalk node → author_id.
+    Returns the profiles with `node`, `snapshot_id` and `author_id`, and the crosswalk
+    node → author_id.
     """
-    profiles = profiles.with_columns(
+    profiles = with_nodes(profiles)
+    crosswalk = group_nodes(
+        owner_identity(profiles, source_mentions),
+        papers_of_nodes(profiles, profile_paper, source_mentions),
+    )
+    return with_author_ids(profiles, crosswalk), crosswalk
+
+
+def with_nodes(profiles: pl.DataFrame) -> pl.DataFrame:
+    """Each profile's identity node and snapshot id."""
+    return profiles.with_columns(
         node=pl.when(pl.col("source_author_id").is_not_null())
         .then(pl.format("{}:id:{}", "source", "source_author_id"))
         .otherwise(
@@ -517,7 +528,17 @@ def _assign_owner_ids(
             profiles.select(pl.format("{}:{}", "sha256", "profile_index").alias("k"))["k"], "S"
         ),
     )  # fmt: skip
-    identity = pl.concat(
+
+
+def with_author_ids(profiles: pl.DataFrame, crosswalk: pl.DataFrame) -> pl.DataFrame:
+    return profiles.join(
+        crosswalk.select("node", "author_id"), on="node", how="left", maintain_order="left"
+    )
+
+
+def owner_identity(profiles: pl.DataFrame, source_mentions: pl.DataFrame) -> pl.DataFrame:
+    """What each profile and each listed source id says of its node."""
+    return pl.concat(
         [
             profiles.select(
                 "node", "source", "source_author_id", "name_key", "orcid",
@@ -528,13 +549,13 @@ def _assign_owner_ids(
             ),
         ]
     )  # fmt: skip
-    nodes = identity.group_by("node").agg(
-        pl.col("source").first(),
-        pl.col("source_author_id").drop_nulls().first(),
-        pl.col("name_key").drop_nulls().mode().sort().first(),
-        pl.col("has_id").any(),
-    )
-    papers_of = pl.concat(
+
+
+def papers_of_nodes(
+    profiles: pl.DataFrame, profile_paper: pl.DataFrame, source_mentions: pl.DataFrame
+) -> pl.DataFrame:
+    """(node, paper_id): the papers of each node's pages and of the lists that name it."""
+    return pl.concat(
         [
             profile_paper.join(
                 profiles.select("sha256", "profile_index", "node"), on=["sha256", "profile_index"]
@@ -542,6 +563,17 @@ def _assign_owner_ids(
             source_mentions.select("node", "paper_id"),
         ]
     ).unique()
+
+
+def group_nodes(identity: pl.DataFrame, papers_of: pl.DataFrame) -> pl.DataFrame:
+    """The crosswalk of the nodes of `identity` (each with all its rows, and all its papers in
+    `papers_of`): node, its source, source id, name key and ORCID, and its author id."""
+    nodes = identity.group_by("node").agg(
+        pl.col("source").first(),
+        pl.col("source_author_id").drop_nulls().first(),
+        pl.col("name_key").drop_nulls().mode().sort().first(),
+        pl.col("has_id").any(),
+    )
     sizes = papers_of.group_by("node").agg(n=pl.len())
     keyed = papers_of.join(nodes.select("node", "name_key", "source", "has_id"), on="node")
     shared = (
@@ -555,7 +587,7 @@ def _assign_owner_ids(
         .filter(pl.col("n_shared") >= OVERLAP_FOR_SAME_PROFILE * pl.min_horizontal("n", "n_b"))
         .select(a="node", b="node_b")
     )
-    orcids = identity.filter(pl.col("orcid").is_not_null()).select("node", "orcid").unique()
+    orcids = node_orcids(identity)
     same_orcid = (
         orcids.join(orcids.group_by("orcid").agg(b=pl.col("node").min()), on="orcid")
         .filter(pl.col("node") != pl.col("b"))
@@ -564,12 +596,12 @@ def _assign_owner_ids(
     labels = connected_labels(pl.concat([shared, same_orcid]), nodes["node"])
     crosswalk = nodes.join(labels, on="node", how="left")
     crosswalk = crosswalk.with_columns(author_id=stable_ids(crosswalk["label"], "A")).drop("label")
-    profiles = profiles.join(
-        crosswalk.select("node", "author_id"), on="node", how="left", maintain_order="left"
-    )
-    return profiles, crosswalk.join(
-        orcids.group_by("node").agg(pl.col("orcid").min()), on="node", how="left"
-    )
+    return crosswalk.join(orcids.group_by("node").agg(pl.col("orcid").min()), on="node", how="left")
+
+
+def node_orcids(identity: pl.DataFrame) -> pl.DataFrame:
+    """(node, orcid): every ORCID stated for each node."""
+    return identity.filter(pl.col("orcid").is_not_null()).select("node", "orcid").unique()
 
 
 def _source_ids(crosswalk: pl.DataFrame) -> pl.DataFrame:

@@ -235,3 +235,67 @@ def test_added_capture_gives_an_owner_a_paper_that_links_a_page_to_them(tmp_path
     landing = _pages_landing(tmp_path, pages)
     paths = sorted(landing.files["path"].to_list())
     _check_parts(landing, [paths[:2], paths[2:]])
+
+
+def test_added_work_joins_two_papers_and_so_two_pages_of_one_name(tmp_path: Path) -> None:
+    """Two pages of Ann Lee share no paper: two people. An OpenAlex work from before gives
+    one page's "Deep Nets" (2020) a DOI; the added work has that DOI and the other page's
+    year (2021), so the two papers are one, and the pages now share half their papers: one
+    person. The added work names no author id, so only the renamed paper ties them."""
+
+    def work(work_id: str, year: int) -> dict[str, object]:
+        return {
+            "id": f"https://openalex.org/{work_id}",
+            "title": "Deep Nets",
+            "publication_year": year,
+            "doi": "https://doi.org/10.1/dn",
+            "authorships": [{"author": {"display_name": "Ann Lee"}}],
+        }
+
+    pages = {
+        "ann1": (Page("Ann Lee", (Paper("Deep Nets", ("Ann Lee",), date="Mar 3, 2021"), Paper("Y Paper", ("Ann Lee",)))), date(2026, 1, 1)),
+        "ann2": (Page("Ann Lee", (Paper("Deep Nets", ("Ann Lee",), date="Mar 3, 2020"), Paper("Z Paper", ("Ann Lee",)))), date(2026, 1, 2)),
+    }  # fmt: skip
+    for name, obj in {"2026-01-03/w1.json": work("W1", 2020), "2026-02-01/w2.json": work("W2", 2021)}.items():  # fmt: skip
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(json.dumps(obj))
+    landing = _pages_landing(tmp_path, pages)
+    paths = sorted(landing.files["path"].to_list())
+    assert paths[-1] == "2026-02-01/w2.json"
+    _check_parts(landing, [paths[:-1], paths[-1:]])
+    tables = normalise(landing.frames, landing.files)
+    owners = tables["profile_snapshot"]["author_id"]
+    assert owners.n_unique() == 1, "the two pages are one person"
+
+
+def test_added_work_joins_the_papers_of_two_listed_ids(tmp_path: Path) -> None:
+    """OpenAlex lists A7 "Bo Chen" on "Deep Nets" (2020, with a DOI); Semantic Scholar lists
+    its author 99 "Bo Chen" on "Deep Nets" (2021): two papers, two people. The added work
+    has the DOI and the year 2021 and names no author id: the papers are one, so the two ids
+    share all their papers and are one person."""
+
+    def work(work_id: str, year: int, author: dict[str, str]) -> dict[str, object]:
+        return {
+            "id": f"https://openalex.org/{work_id}", "title": "Deep Nets",
+            "publication_year": year, "doi": "https://doi.org/10.1/dn",
+            "authorships": [{"author": author}],
+        }  # fmt: skip
+
+    listed = {
+        "paperId": "s1", "title": "Deep Nets", "year": 2021,
+        "authors": [{"authorId": "99", "name": "Bo Chen"}],
+    }  # fmt: skip
+    files = {
+        "2026-01-01/w1.json": work("W1", 2020, {"id": "https://openalex.org/A7", "display_name": "Bo Chen"}),
+        "2026-01-02/s1.json": listed,
+        "2026-02-01/w2.json": work("W2", 2021, {"display_name": "Cy Diaz"}),
+    }  # fmt: skip
+    for name, obj in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(json.dumps(obj))
+    landing = Landing(tmp_path, sorted(p for p in tmp_path.rglob("*") if p.is_file()))
+    paths = sorted(landing.files["path"].to_list())
+    assert len(paths) == 3
+    _check_parts(landing, [paths[:2], paths[2:]])
+    ids = normalise(landing.frames, landing.files)["author_source_id"]
+    assert ids.filter(pl.col("source_id").is_in(["A7", "99"]))["author_id"].n_unique() == 1

@@ -95,6 +95,7 @@ class Run:
     seconds: float
     stages: dict[str, float]
     usage: Usage
+    normalised: str
     load: str
 
 
@@ -109,11 +110,11 @@ def _timed_ingest(raw: Path, warehouse: Path, workers: int, always_flow_run: boo
         child.start()
         receive.recv()  # imports done: the run starts
         used.begin()
-        seconds, stages, load = receive.recv()
+        seconds, stages, normalised, load = receive.recv()
         child.join()
     if child.exitcode != 0:
         raise RuntimeError(f"the ingest process failed (exit code {child.exitcode})")
-    return Run(seconds, stages, used, load)
+    return Run(seconds, stages, used, normalised, load)
 
 
 def _ingest_in_child(
@@ -125,9 +126,10 @@ def _ingest_in_child(
     try:
         started = time.perf_counter()
         summary = run_ingest(raw, warehouse, workers=workers, always_flow_run=always_flow_run)
-        send.send((time.perf_counter() - started, summary.seconds, summary.load))
+        elapsed = time.perf_counter() - started
+        send.send((elapsed, summary.seconds, summary.normalised, summary.load))
     except BaseException:
-        send.send((float("nan"), {}, ""))
+        send.send((float("nan"), {}, "", ""))
         raise
 
 
@@ -201,16 +203,16 @@ def bench(profiles: int, workdir: Path, workers: int, repeat: int, keep: bool) -
             stages = ", ".join(f"{k} {v:.1f}s" for k, v in run.stages.items())
             print(f"stages of the {label}: {stages}")
     for run in mores:
-        print(f"load of the +1% new files: {run.load}")
+        print(f"+1% new files: normalised: {run.normalised}; built by {run.load}")
     state = warehouse.parent / f".{warehouse.name}.state"
-    cached, digests = (
+    cached, digests, memo = (
         sum(path.stat().st_size for path in (state / folder).rglob("*.parquet"))
-        for folder in ("parsed", "loaded")
+        for folder in ("parsed", "loaded", "normalised")
     )
     print(
         f"warehouse file {warehouse.stat().st_size / 1e6:,.0f} MB, "
-        f"parse cache {cached / 1e6:,.0f} MB, row digests {digests / 1e6:,.0f} MB "
-        f"(raw {made.n_bytes / 1e6:,.0f} MB)"
+        f"parse cache {cached / 1e6:,.0f} MB, row digests {digests / 1e6:,.0f} MB, "
+        f"normalisation memo {memo / 1e6:,.0f} MB (raw {made.n_bytes / 1e6:,.0f} MB)"
     )
     peak = max(run.usage.bytes for run in fulls)
     more_peak = max(run.usage.bytes for run in mores)

@@ -107,7 +107,7 @@ class Memo:
 
     def keep(self, name: str, frame: pl.DataFrame) -> None:
         """Write one frame."""
-        frame.write_parquet(self.folder / f"{name}.parquet", compression="lz4")
+        frame.write_parquet(self._path(name), compression="lz4")
 
     @contextmanager
     def writer(self) -> Iterator[Keep]:
@@ -134,13 +134,16 @@ class Memo:
             return "no memo of the last normalisation"
         if about != {"code": code_fingerprint, "polars": pl.__version__}:
             return "the code or the polars version changed"
+        missing = [n for n in (*MEMO, *PAPER_TABLES) if not self._path(n).is_file()]
+        if missing:
+            return f"the memo of the last normalisation lacks {', '.join(missing)}"
         return None
 
     def frames(self) -> dict[str, pl.LazyFrame]:
-        return {
-            name: pl.scan_parquet(self.folder / f"{name}.parquet")
-            for name in (*MEMO, *PAPER_TABLES)
-        }
+        return {name: pl.scan_parquet(self._path(name)) for name in (*MEMO, *PAPER_TABLES)}
+
+    def _path(self, name: str) -> Path:
+        return self.folder / f"{name}.parquet"
 
 
 def normalise_kept(

@@ -19,7 +19,14 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from flows.incremental import MEMO, PAPER_TABLES, added_contents, normalise_added
+from flows.incremental import (
+    MEMO,
+    PAPER_TABLES,
+    Memo,
+    added_contents,
+    normalise_added,
+    normalise_kept,
+)
 from flows.landing import capture_times, parse_contents
 from flows.normalise import normalise
 from flows.synth import write_synthetic_profiles
@@ -299,3 +306,27 @@ def test_added_work_joins_the_papers_of_two_listed_ids(tmp_path: Path) -> None:
     _check_parts(landing, [paths[:2], paths[2:]])
     ids = normalise(landing.frames, landing.files)["author_source_id"]
     assert ids.filter(pl.col("source_id").is_in(["A7", "99"]))["author_id"].n_unique() == 1
+
+
+def test_no_content_added_gives_the_same_tables(synthetic: Landing) -> None:
+    """A run whose new files are all duplicates or quarantined adds no content."""
+    paths = synthetic.files["path"].to_list()
+    _check_parts(synthetic, [paths, []])
+
+
+def test_a_memo_is_used_only_whole_and_by_the_code_that_made_it(
+    synthetic: Landing, tmp_path: Path
+) -> None:
+    paths = synthetic.files["path"].to_list()
+    memo = Memo(tmp_path / "memo")
+    files = synthetic.files.filter(pl.col("path").is_in(paths[:-3]))
+    tables, how = normalise_kept(Memo(tmp_path / "none"), memo, synthetic.frames, files, "code1")
+    assert how == "normalised in full: no memo of the last normalisation"
+    assert memo.refusal("code1") is None
+    assert memo.refusal("code2") == "the code or the polars version changed"
+    later = Memo(tmp_path / "later")
+    tables, how = normalise_kept(memo, later, synthetic.frames, synthetic.files, "code1")
+    assert how == "3 new contents added to the last normalisation"
+    _assert_equal(tables, normalise(synthetic.frames, synthetic.files), "added")
+    (memo.folder / "spellings.parquet").unlink()
+    assert memo.refusal("code1") == "the memo of the last normalisation lacks spellings"

@@ -223,6 +223,12 @@ def normalise_added(
     old_observations = _collect(memo["observations"])
     regrouped, retired, observations = _regroup(memo, old_observations, new_observations, keep)
     moved = _moved(old_observations, regrouped, retired)
+    # Only what the rest reads of an observation (a row each): the memo has the rest.
+    old_observations = old_observations.select("sha256", "profile_index", "paper_id")
+    observations = observations.select(
+        "sha256", "paper_index", "profile_index", "paper_id", "source", "line", "captured_at",
+        "source_rank",
+    )  # fmt: skip
     papers = _papers(regrouped)
     chosen: dict[str, pl.DataFrame] = {}
     sources = _abstract_sources(memo, retired, added_only("paper"))
@@ -269,6 +275,9 @@ def normalise_added(
         profiles.select("sha256", "profile_index", "snapshot_id", "author_id"),
         on=["sha256", "profile_index"],
     )
+    # Each table is made as soon as it can be, so what it is made from can go.
+    tables["author_source_id"] = _source_ids(crosswalk)
+    tables["profile_snapshot"] = _snapshots(profiles, observations)
 
     unresolved = _collect(memo["unresolved"])
     listing = pl.concat(
@@ -284,20 +293,26 @@ def normalise_added(
             _listing_changed_ids(old_crosswalk, crosswalk, source_mentions),
         ]
     ).unique()
-    del old_observations
+    del old_observations, old_profiles, old_crosswalk, source_mentions
     in_listing = pl.col("paper_id").is_in(listing.implode())
     listed = _with_latest_rank(observations.filter(in_listing))
+    del observations
     mention = frames["mention"].lazy().filter(pl.col("sha256").is_in(listed["sha256"].implode()))
     fresh: dict[str, pl.DataFrame] = {}
     mentions = _resolve_mentions(
         mention, listed, profiles, profile_paper, crosswalk, fresh.__setitem__
     )
     tables["authorship"] = _authorships(mentions, profile_paper.filter(in_listing))
+    tables["profile_paper"] = profile_paper_rows(profile_paper)
+    del profile_paper
     redone = pl.concat([retired, listing]).unique()
     spellings = _replaced(memo["spellings"], name_spellings(mentions), redone)
     del mentions
     keep("unresolved", _replaced(unresolved, fresh["unresolved"], redone))
+    del unresolved
     keep("spellings", spellings)
+    tables["author"] = _authors(spellings, profiles)
+    del spellings, profiles
 
     for name, order in PAPER_TABLES.items():
         tables[name] = (
@@ -305,13 +320,7 @@ def normalise_added(
             # Stable: rows alike in the order's columns come from one content, in its order.
             .sort(_order(*order), maintain_order=True)
         )
-    return {
-        "author": _authors(spellings, profiles),
-        **tables,
-        "author_source_id": _source_ids(crosswalk),
-        "profile_snapshot": _snapshots(profiles, observations),
-        "profile_paper": profile_paper_rows(profile_paper),
-    }
+    return tables
 
 
 def _collect(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:

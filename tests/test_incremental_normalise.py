@@ -155,6 +155,17 @@ def _pages_landing(root: Path, pages: dict[str, tuple[Page, date]]) -> Landing:
     return Landing(root, sorted(p for p in root.rglob("*") if p.is_file()))
 
 
+def _write_json(root: Path, objects: dict[str, object]) -> None:
+    for name, obj in objects.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(json.dumps(obj))
+
+
+def _json_landing(root: Path, objects: dict[str, object]) -> Landing:
+    _write_json(root, objects)
+    return Landing(root, sorted(p for p in root.rglob("*") if p.is_file()))
+
+
 def test_added_page_that_joins_two_papers_and_two_owners(tmp_path: Path) -> None:
     """The later page shows, under one title and year, papers that two earlier pages held
     apart, and shares enough papers with two pages of one name to make them one person."""
@@ -217,10 +228,9 @@ def test_added_profile_takes_over_a_source_id_listed_on_other_papers(tmp_path: P
         ],
     }  # fmt: skip
     author = {"id": "https://openalex.org/A100", "display_name": "John Smith", "orcid": orcid}
-    for name, obj in {"2026-01-01/work.json": work, "2026-02-01/author.json": author}.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(json.dumps(obj))
-    landing = Landing(tmp_path, sorted(p for p in tmp_path.rglob("*") if p.is_file()))
+    landing = _json_landing(
+        tmp_path, {"2026-01-01/work.json": work, "2026-02-01/author.json": author}
+    )
     paths = sorted(landing.files["path"].to_list())
     assert len(paths) == 2
     _check_parts(landing, [paths[:1], paths[1:]])
@@ -263,9 +273,9 @@ def test_added_work_joins_two_papers_and_so_two_pages_of_one_name(tmp_path: Path
         "ann1": (Page("Ann Lee", (Paper("Deep Nets", ("Ann Lee",), date="Mar 3, 2021"), Paper("Y Paper", ("Ann Lee",)))), date(2026, 1, 1)),
         "ann2": (Page("Ann Lee", (Paper("Deep Nets", ("Ann Lee",), date="Mar 3, 2020"), Paper("Z Paper", ("Ann Lee",)))), date(2026, 1, 2)),
     }  # fmt: skip
-    for name, obj in {"2026-01-03/w1.json": work("W1", 2020), "2026-02-01/w2.json": work("W2", 2021)}.items():  # fmt: skip
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(json.dumps(obj))
+    _write_json(
+        tmp_path, {"2026-01-03/w1.json": work("W1", 2020), "2026-02-01/w2.json": work("W2", 2021)}
+    )
     landing = _pages_landing(tmp_path, pages)
     paths = sorted(landing.files["path"].to_list())
     assert paths[-1] == "2026-02-01/w2.json"
@@ -297,10 +307,7 @@ def test_added_work_joins_the_papers_of_two_listed_ids(tmp_path: Path) -> None:
         "2026-01-02/s1.json": listed,
         "2026-02-01/w2.json": work("W2", 2021, {"display_name": "Cy Diaz"}),
     }  # fmt: skip
-    for name, obj in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(json.dumps(obj))
-    landing = Landing(tmp_path, sorted(p for p in tmp_path.rglob("*") if p.is_file()))
+    landing = _json_landing(tmp_path, files)
     paths = sorted(landing.files["path"].to_list())
     assert len(paths) == 3
     _check_parts(landing, [paths[:2], paths[2:]])

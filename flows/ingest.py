@@ -2,10 +2,11 @@
 
 Reading happens in batches (never one task per file), through the flow's task runner: threads
 for small runs, a process pool across cores, or a Dask cluster. Every run normalises the whole
-parsed-content cache and builds a new file: loaded in full, or, when few rows changed, a copy
-of the published build with the changed rows replaced (`flows.delta`). The build is published
-atomically, so the published file is always a complete build and incremental runs equal a
-rebuild from raw.
+parsed-content cache, or, when files were only added, adds them to the memo of the published
+build's normalisation (`flows.incremental`), and builds a new file: loaded in full, or, when
+few rows changed, a copy of the published build with the changed rows replaced
+(`flows.delta`). The build is published atomically, so the published file is always a
+complete build and incremental runs equal a rebuild from raw.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ memo and the added contents, and redoes only what the additions can change:
 - papers: the groups of observations that share a key with an added observation are grouped
   again, with the added ones; every other group and its id stand. Only the papers of those
   groups get new rows in the paper tables.
-- owners: the identity of profile owners is decided again over every profile (it reads a
-  row per profile and per paper of a page, not the listed names).
+- owners: the nodes whose rows or papers changed, and every node linked to them by a name
+  key or an ORCID (and so on, until none is added), are grouped again; every other node
+  keeps its author id.
 - listed names: resolved again on every paper whose answer may change: a paper grouped
   again; a paper of a page whose papers or owner changed; a paper that lists a name no page
   owner claims, under a name key whose owners or their papers changed; a paper that lists

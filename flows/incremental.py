@@ -63,6 +63,7 @@ from flows.normalise import (
     normalise,
     observation_rows,
     owner_identity,
+    paper_key_pairs,
     paper_topics,
     papers_of_nodes,
     profile_paper_rows,
@@ -173,12 +174,10 @@ def _normalised(
             reason = "a content of the last normalisation went, changed or moved"
         elif added.height > MAX_ADDED_SHARE * n_files:
             reason = f"{added.height:,} of {n_files:,} contents are new"
-        # Refused before anything is kept, or made whole.
-        elif (tables := normalise_added(memo, frames, files, keep)) is not None:
-            noun = "content" if added.height == 1 else "contents"
-            return tables, f"{added.height:,} new {noun} added to the last normalisation"
         else:
-            reason = "a content of the last normalisation went, changed or moved"
+            noun = "content" if added.height == 1 else "contents"
+            how = f"{added.height:,} new {noun} added to the last normalisation"
+            return _add(memo, frames, files, added, keep), how
     return normalise(frames, files, keep), f"normalised in full: {reason}"
 
 
@@ -207,10 +206,16 @@ def normalise_added(
     """The tables of `normalise(frames, files)`, made from `memo` (kept by a normalisation of
     some of these contents) and the contents it lacks; None when `files` does not hold every
     content of the memo at the same path and time. `keep` receives the new memo."""
-    keep = keep or _keep_nothing
     added = added_contents(_collect(memo["files"]), files)
     if added is None:
         return None
+    return _add(memo, frames, files, added, keep or _keep_nothing)
+
+
+def _add(
+    memo: Frames, frames: Frames, files: pl.DataFrame, added: pl.DataFrame, keep: Keep
+) -> dict[str, pl.DataFrame]:
+    """`normalise_added`, given the `added` contents (`added_contents`)."""
     keep("files", loaded_contents(files))
     wanted = added["sha256"].implode()
 
@@ -285,7 +290,7 @@ def normalise_added(
         [
             regrouped["paper_id"],
             _papers_to_resolve(
-                _changed_pages(moved, added, old_profiles, profiles),
+                _changed_pages(renamed, added, old_profiles, profiles),
                 old_observations,
                 profile_paper,
                 (old_profiles, profiles),
@@ -343,10 +348,8 @@ def _regroup(
 
     Returns the observations of those groups (ranked, with their new paper ids), the old ids
     of the groups taken apart (`retired`), and every observation with its paper id."""
-    alone: dict[str, pl.DataFrame] = {}
-    _assign_paper_ids(added, alone.__setitem__)
     old_keys = _collect(memo["paper_keys"])
-    retired = old_keys.join(alone["paper_keys"].select("key"), on="key", how="semi")[
+    retired = old_keys.join(paper_key_pairs(added).select("key"), on="key", how="semi")[
         "paper_id"
     ].unique()
     in_retired = pl.col("paper_id").is_in(retired.implode())
@@ -472,16 +475,16 @@ def _closure(nodes: pl.Series, links: tuple[tuple[pl.DataFrame, str], ...]) -> p
 
 
 def _changed_pages(
-    moved: pl.DataFrame,
+    renamed: pl.DataFrame,
     added: pl.DataFrame,
     old_profiles: pl.DataFrame,
     profiles: pl.DataFrame,
 ) -> pl.DataFrame:
     """The pages (sha256, profile_index) whose papers or owner changed: an added page, a page
-    with a paper whose id changed, a page whose owner changed. A page's papers are its
-    observations', so nothing else changes them."""
+    with a paper whose id changed (`renamed`: the old observations whose id changed), a page
+    whose owner changed. A page's papers are its observations', so nothing else changes them."""
     page = ["sha256", "profile_index"]
-    renamed = moved.filter(pl.col("old") != pl.col("paper_id")).select(page)
+    renamed = renamed.select(page)
     owner_changed = (
         old_profiles.select(*page, "author_id")
         .join(profiles.select(*page, "author_id"), on=page)

@@ -339,25 +339,7 @@ def _assign_paper_ids(observations: pl.DataFrame, keep: Keep) -> pl.DataFrame:
     """Group observations that share any identifying key; id from the group's smallest key.
 
     Keeps `paper_keys`: every key with the paper id of its group."""
-    observation = pl.format("{}:{}", "sha256", "paper_index")
-    title_year = pl.when(pl.col("title_key").str.len_chars() > 0).then(
-        pl.format("t:{}|{}", "title_key", pl.col("published_year").cast(pl.String).fill_null("?"))
-    )
-    keys = (
-        pl.format("doi:{}", "doi"),
-        pl.format("arxiv:{}", pl.col("arxiv_id").str.to_lowercase()),
-        pl.format("{}:{}", "source", "source_paper_id"),
-        # An untitled observation must not merge with other untitled ones.
-        pl.coalesce(title_year, pl.format("obs:{}", observation)),
-    )
-    # Observations are numbered for the joins below (integers, not their text keys). One row
-    # per (observation, key), built as one frame per kind of key: lists would cost 5x more.
-    numbered = observations.select(
-        "sha256", "paper_index", "doi", "arxiv_id", "source", "source_paper_id", "title_key",
-        "published_year",
-    ).with_row_index("observation")  # fmt: skip
-    pairs = pl.concat([numbered.select("observation", key=key) for key in keys]).drop_nulls("key")
-    del numbered
+    pairs = paper_key_pairs(observations)
     # Each key joined to its observation's first key: the same groups as joining every pair
     # of an observation's keys, with one edge per key.
     edges = pairs.select(a=pl.col("key").first().over("observation"), b="key").filter(
@@ -378,6 +360,30 @@ def _assign_paper_ids(observations: pl.DataFrame, keep: Keep) -> pl.DataFrame:
         pairs.select("key", paper_id=paper_id.gather(pairs["observation"])).unique("key"),
     )
     return observations.with_columns(paper_id=paper_id)
+
+
+def paper_key_pairs(observations: pl.DataFrame) -> pl.DataFrame:
+    """(observation, key): every identifying key of each observation, observations numbered
+    in their order. Keys, strongest first: DOI, arXiv id, source paper id, title with year."""
+    observation = pl.format("{}:{}", "sha256", "paper_index")
+    title_year = pl.when(pl.col("title_key").str.len_chars() > 0).then(
+        pl.format("t:{}|{}", "title_key", pl.col("published_year").cast(pl.String).fill_null("?"))
+    )
+    keys = (
+        pl.format("doi:{}", "doi"),
+        pl.format("arxiv:{}", pl.col("arxiv_id").str.to_lowercase()),
+        pl.format("{}:{}", "source", "source_paper_id"),
+        # An untitled observation must not merge with other untitled ones.
+        pl.coalesce(title_year, pl.format("obs:{}", observation)),
+    )
+    # Observations are numbered for the joins that group them (integers, not their text
+    # keys). One row per (observation, key), built as one frame per kind of key: lists would
+    # cost 5x more.
+    numbered = observations.select(
+        "sha256", "paper_index", "doi", "arxiv_id", "source", "source_paper_id", "title_key",
+        "published_year",
+    ).with_row_index("observation")  # fmt: skip
+    return pl.concat([numbered.select("observation", key=key) for key in keys]).drop_nulls("key")
 
 
 def _with_latest_rank(observations: pl.DataFrame) -> pl.DataFrame:

@@ -9,6 +9,11 @@ The build then starts from a copy of the published file and, table by table, del
 row of each changed key and inserts that key's new rows. The tables hold the same multiset of
 rows as after a full load, in another physical order.
 
+After an addition (`flows.incremental`) the tables with a row per paper come partial: only
+the rows of the papers the addition may have changed. Their digests are the published
+build's with those papers' replaced, and only those papers are compared; a full load makes
+them whole first.
+
 A full load is made instead when any of these holds:
 - it was asked for (`--rebuild`);
 - there are no digests of the published build;
@@ -126,21 +131,35 @@ class Digests:
 
     folder: Path
 
-    def write(self, tables: Mapping[str, pl.DataFrame], code_fingerprint: str) -> None:
-        """Digest every table (one at a time: the digests do not stay in memory)."""
+    def write(
+        self,
+        tables: Mapping[str, pl.DataFrame],
+        code_fingerprint: str,
+        partial: Mapping[str, pl.Series] | None = None,
+        previous: Digests | None = None,
+    ) -> None:
+        """Digest every table (one at a time: the digests do not stay in memory).
+
+        A table named in `partial` holds only the rows of those keys (the rest are as in the
+        build `previous` digested): its digests are `previous`'s, those keys' replaced."""
+        partial = partial or {}
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True)
+        rows = {}
         for name, frame in tables.items():
-            row_digests(frame, ROW_KEYS.get(name)).write_parquet(
-                self.folder / f"{name}.parquet", compression="lz4"
-            )
+            digests = row_digests(frame, ROW_KEYS.get(name))
+            if name in partial:
+                if previous is None:
+                    raise ValueError(f"table {name} is partial: the previous digests are needed")
+                kept = ~pl.col("key").is_in(_as_keys(partial[name]))
+                digests = pl.concat([previous.table(name).filter(kept), digests])
+            digests.write_parquet(self.folder / f"{name}.parquet", compression="lz4")
+            rows[name] = digests.height
         self._write_about(
             {
-                "code": code_fingerprint,
-                "polars": pl.__version__,
-                "duckdb": duckdb.__version__,
+                **_versions(code_fingerprint),
                 "schemas": {name: _schema(frame) for name, frame in tables.items()},
-                "rows": {name: frame.height for name, frame in tables.items()},
+                "rows": rows,
             }
         )
 
@@ -190,27 +209,58 @@ class Plan:
         return self.changed is not None
 
 
-def plan_load(previous: Digests, current: Digests, warehouse: Path) -> Plan:
-    """Compare the published build's digests with the new build's; see the module docstring."""
+def _versions(code_fingerprint: str) -> dict[str, str]:
+    return {"code": code_fingerprint, "polars": pl.__version__, "duckdb": duckdb.__version__}
+
+
+def _as_keys(keys: pl.Series) -> pl.Series:
+    """`keys` as digests hold them, for `is_in`."""
+    return keys.cast(pl.String).implode()
+
+
+def load_refusal(previous: Digests, warehouse: Path, code_fingerprint: str) -> str | None:
+    """Why a build of this code cannot load by changes into a copy of `warehouse`, whatever
+    its tables (see the module docstring), or None."""
+    before = previous.about()
+    if before is None or "published" not in before:
+        return "full load: no digests of the published build"
+    versions = _versions(code_fingerprint)
+    if {name: before.get(name) for name in versions} != versions:
+        return "full load: the code, the polars or the DuckDB version changed"
+    if _stat(warehouse) != before["published"]:
+        return "full load: the published file changed after it was published"
+    full_size = int(before.get("full_size") or 0)
+    if before["published"]["size"] > MAX_GROWTH * full_size:
+        return f"full load: the file grew past {MAX_GROWTH}x its size after a full load"
+    return None
+
+
+def plan_load(
+    previous: Digests,
+    current: Digests,
+    warehouse: Path,
+    partial: Mapping[str, pl.Series] | None = None,
+) -> Plan:
+    """Compare the published build's digests with the new build's; see the module docstring.
+    A table named in `partial` differs at most in those keys (`Digests.write`): only they
+    are compared."""
+    partial = partial or {}
     before, after = previous.about(), current.about()
     if after is None:
         raise FileNotFoundError(f"no digests of the new build in {current.folder}")
-    if before is None or "published" not in before:
-        return Plan(None, "full load: no digests of the published build")
-    versions = ("code", "polars", "duckdb")
-    if [before.get(name) for name in versions] != [after[name] for name in versions]:
-        return Plan(None, "full load: the code, the polars or the DuckDB version changed")
-    if _stat(warehouse) != before["published"]:
-        return Plan(None, "full load: the published file changed after it was published")
+    if refusal := load_refusal(previous, warehouse, after["code"]):
+        return Plan(None, refusal)
+    assert before is not None
     if before.get("schemas") != after["schemas"]:
         return Plan(None, "full load: the tables or their columns changed")
     full_size = int(before.get("full_size") or 0)
-    if before["published"]["size"] > MAX_GROWTH * full_size:
-        return Plan(None, f"full load: the file grew past {MAX_GROWTH}x its size after a full load")
     changed: dict[str, pl.DataFrame] = {}
     n_changed = 0
     for name in after["schemas"]:
         old, new = previous.table(name), current.table(name)
+        if name in partial:
+            among = pl.col("key").is_in(_as_keys(partial[name]))
+            old, new = old.filter(among), new.filter(among)
         keys = changed_keys(old, new)
         if keys.height:
             changed[name] = keys

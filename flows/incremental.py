@@ -21,6 +21,11 @@ memo and the added contents, and redoes only what the additions can change:
 
 Anything else (a content dropped, changed, or now counted at another path or time) needs a
 whole normalisation: `normalise_added` then returns None.
+
+In a run (`normalise_kept`), the tables with a row per paper stay partial: the rows of the
+papers the addition redid, for the load to put in place of theirs (`Normalised`). The new
+memo splices them into the old memo's tables as it is written, in other threads, while the
+run goes on.
 """
 
 from __future__ import annotations
@@ -28,9 +33,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -107,20 +111,12 @@ class Memo:
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True)
 
-    def keep(self, name: str, frame: pl.DataFrame) -> None:
-        """Write one frame."""
-        frame.write_parquet(self._path(name), compression="lz4")
-
-    @contextmanager
-    def writer(self) -> Iterator[Keep]:
-        """A `Keep` that writes each frame in other threads while the normalisation goes on
-        (polars writes without holding the interpreter); on leaving, every frame is written,
-        or the first error is raised."""
-        with ThreadPoolExecutor(_WRITERS, thread_name_prefix="memo") as pool:
-            pending: list[Future[None]] = []
-            yield lambda name, frame: pending.append(pool.submit(self.keep, name, frame))
-            for written in pending:
-                written.result()
+    def keep(self, name: str, frame: pl.DataFrame | pl.LazyFrame) -> None:
+        """Write one frame (a lazy one streamed: a whole table spliced from parts)."""
+        if isinstance(frame, pl.LazyFrame):
+            frame.sink_parquet(self._path(name), compression="lz4")
+        else:
+            frame.write_parquet(self._path(name), compression="lz4")
 
     def seal(self, code_fingerprint: str) -> None:
         """Write `about.json`: the memo is complete."""
@@ -148,23 +144,89 @@ class Memo:
         return self.folder / f"{name}.parquet"
 
 
+class MemoWriting:
+    """A memo being written: each frame kept is written in other threads (polars writes
+    without holding the interpreter) while the normalisation, and then the load, go on.
+    `finish` waits for every frame and seals the memo; `abandon` stops and leaves it
+    incomplete (never used)."""
+
+    def __init__(self, memo: Memo, code_fingerprint: str) -> None:
+        memo.start()
+        self.memo = memo
+        self.code_fingerprint = code_fingerprint
+        self._pool = ThreadPoolExecutor(_WRITERS, thread_name_prefix="memo")
+        self._pending: list[Future[None]] = []
+
+    def keep(self, name: str, frame: pl.DataFrame | pl.LazyFrame) -> None:
+        self._pending.append(self._pool.submit(self.memo.keep, name, frame))
+
+    def finish(self) -> None:
+        """Wait for every frame (the first error is raised), then seal the memo."""
+        try:
+            for written in self._pending:
+                written.result()
+        finally:
+            self._pending.clear()
+            self._pool.shutdown(cancel_futures=True)
+        self.memo.seal(self.code_fingerprint)
+
+    def abandon(self) -> None:
+        """Stop writing (frames being written are finished); the memo stays unsealed."""
+        self._pending.clear()
+        self._pool.shutdown(cancel_futures=True)
+
+
+@dataclass
+class Normalised:
+    """The core tables of a normalisation and how it was made.
+
+    After an addition, a table named in `partial` holds only the rows of the paper ids
+    `partial[name]`: those ids' rows in the last normalisation's table are to be replaced by
+    them (ids gone included), and its other rows stand as they are. The whole table is
+    `whole(name)`; the new memo holds it too. The load replaces only those papers' rows,
+    and none of the 10^6 others needs to be sorted, written or digested again."""
+
+    tables: dict[str, pl.DataFrame]
+    how: str
+    partial: dict[str, pl.Series]
+    previous: Frames
+
+    def whole(self, name: str) -> pl.DataFrame:
+        """Table `name` whole, as a whole normalisation orders it."""
+        if name not in self.partial:
+            return self.tables[name]
+        return _spliced(name, self.previous[name], self.tables[name], self.partial[name]).collect()
+
+    def whole_tables(self) -> dict[str, pl.DataFrame]:
+        return {name: self.whole(name) for name in self.tables}
+
+    def make_whole(self) -> None:
+        """Make every partial table whole."""
+        for name in list(self.partial):
+            self.tables[name] = self.whole(name)
+            del self.partial[name]
+
+
 def normalise_kept(
-    previous: Memo, new: Memo, frames: Frames, files: pl.DataFrame, code_fingerprint: str
-) -> tuple[dict[str, pl.DataFrame], str]:
+    previous: Memo, new: MemoWriting, frames: Frames, files: pl.DataFrame
+) -> Normalised:
     """The core tables, added to the `previous` memo when it allows (`normalise_added`),
-    else normalised whole; `new` receives this normalisation's memo. Also says which."""
-    new.start()
-    with new.writer() as keep:
-        tables, how = _normalised(previous, frames, files, code_fingerprint, keep)
-        for name in PAPER_TABLES:
-            keep(name, tables[name])
-    new.seal(code_fingerprint)
-    return tables, how
+    else normalised whole; `new` receives this normalisation's memo (its caller finishes
+    it). Also says which."""
+    keep = new.keep
+    normalised = _normalised(previous, frames, files, new.code_fingerprint, keep)
+    for name in PAPER_TABLES:
+        if name in normalised.partial:
+            rows, papers = normalised.tables[name], normalised.partial[name]
+            keep(name, _spliced(name, normalised.previous[name], rows, papers, ordered=False))
+        else:
+            keep(name, normalised.tables[name])
+    return normalised
 
 
 def _normalised(
     previous: Memo, frames: Frames, files: pl.DataFrame, code_fingerprint: str, keep: Keep
-) -> tuple[dict[str, pl.DataFrame], str]:
+) -> Normalised:
     reason = previous.refusal(code_fingerprint)
     if reason is None:
         memo = previous.frames()
@@ -177,8 +239,26 @@ def _normalised(
         else:
             noun = "content" if added.height == 1 else "contents"
             how = f"{added.height:,} new {noun} added to the last normalisation"
-            return _add(memo, frames, files, added, keep), how
-    return normalise(frames, files, keep), f"normalised in full: {reason}"
+            tables, partial = _add(memo, frames, files, added, keep)
+            return Normalised(tables, how, partial, memo)
+    return Normalised(normalise(frames, files, keep), f"normalised in full: {reason}", {}, {})
+
+
+def _spliced(
+    name: str,
+    old: pl.DataFrame | pl.LazyFrame,
+    rows: pl.DataFrame,
+    papers: pl.Series,
+    ordered: bool = True,
+) -> pl.LazyFrame:
+    """Table `name` of `PAPER_TABLES`: `old` with every row of `papers` replaced by `rows`,
+    in the order a whole normalisation gives it when `ordered`."""
+    spliced = pl.concat(
+        [old.lazy().filter(~pl.col("paper_id").is_in(papers.implode())), rows.lazy()]
+    )
+    # Stable: rows alike in the order's columns come from one content, in its order, and the
+    # rows of one paper all come from one side.
+    return spliced.sort(_order(*PAPER_TABLES[name]), maintain_order=True) if ordered else spliced
 
 
 def replace_memo(kept: Path, new: Memo) -> None:
@@ -209,13 +289,15 @@ def normalise_added(
     added = added_contents(_collect(memo["files"]), files)
     if added is None:
         return None
-    return _add(memo, frames, files, added, keep or _keep_nothing)
+    tables, partial = _add(memo, frames, files, added, keep or _keep_nothing)
+    return Normalised(tables, "", partial, memo).whole_tables()
 
 
 def _add(
     memo: Frames, frames: Frames, files: pl.DataFrame, added: pl.DataFrame, keep: Keep
-) -> dict[str, pl.DataFrame]:
-    """`normalise_added`, given the `added` contents (`added_contents`)."""
+) -> tuple[dict[str, pl.DataFrame], dict[str, pl.Series]]:
+    """`normalise_added`, given the `added` contents (`added_contents`): the tables, with
+    those of `PAPER_TABLES` partial (see `Normalised`), and their papers."""
     keep("files", loaded_contents(files))
     wanted = added["sha256"].implode()
 
@@ -320,13 +402,13 @@ def _add(
     tables["author"] = _authors(spellings, profiles)
     del spellings, profiles
 
+    partial = {}
     for name, order in PAPER_TABLES.items():
-        tables[name] = (
-            _replaced(memo[name], tables[name], redone if name == "authorship" else retired)
-            # Stable: rows alike in the order's columns come from one content, in its order.
-            .sort(_order(*order), maintain_order=True)
-        )
-    return tables
+        rows = tables[name].sort(_order(*order), maintain_order=True)
+        gone = redone if name == "authorship" else retired
+        tables[name] = rows
+        partial[name] = pl.concat([gone, rows["paper_id"]]).unique().sort()
+    return tables, partial
 
 
 def _collect(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:

@@ -38,7 +38,7 @@ _ID_COLUMNS: Final = frozenset({"paper_id", "author_id", "snapshot_id", "candida
 _HASH_CONFIG: Final = {"autoinstall_known_extensions": False, "preserve_insertion_order": True}
 # Receives, by name, the frames a later run needs to add files to this one
 # (`flows.incremental`): each as soon as it is made, so it can be written out and let go.
-Keep = Callable[[str, pl.DataFrame], None]
+Keep = Callable[[str, pl.DataFrame | pl.LazyFrame], None]
 # The columns of a listed name that carries a source's own author id, as `_source_mentions`
 # reads them.
 SOURCE_MENTION_COLUMNS: Final = ("sha256", "paper_index", "source_author_id", "name_key", "orcid")
@@ -241,7 +241,7 @@ def profile_paper_rows(profile_paper: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def _keep_nothing(name: str, frame: pl.DataFrame) -> None:
+def _keep_nothing(name: str, frame: pl.DataFrame | pl.LazyFrame) -> None:
     """The `keep` of a normalisation whose memo nobody asked for."""
 
 

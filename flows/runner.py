@@ -18,7 +18,7 @@ from prefect.settings import (
 )
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.ingest import DEFAULT_BATCH_FILES, RunSummary, ingest, nothing_changed
+from flows.ingest import DEFAULT_BATCH_FILES, RunSummary, handing_over, ingest, look_for_changes
 
 
 def task_runner(
@@ -54,12 +54,14 @@ def run_ingest(
 
     When nothing changed since the published build (see `nothing_changed`) no flow run is
     started: the answer takes one listing of the raw folder instead of Prefect's start-up.
+    When something changed, the flow run takes that listing instead of listing again.
     `always_flow_run` starts one anyway (the flow makes the same check first).
     """
-    if not (always_flow_run or rebuild) and (
-        unchanged := nothing_changed(Path(raw_dir), Path(warehouse))
-    ):
-        return unchanged
+    listing = None
+    if not (always_flow_run or rebuild):
+        unchanged, listing = look_for_changes(Path(raw_dir), Path(warehouse))
+        if unchanged:
+            return unchanged
     runner = task_runner(workers, dask_address, dask_local)
     flow = ingest.with_options(task_runner=runner)
     # Heartbeats detect crashed runs on a server-backed deployment; an in-process run
@@ -68,6 +70,7 @@ def run_ingest(
         _progress(show_progress) as progress,
         _shared_api(needed=not isinstance(runner, ThreadPoolTaskRunner)),
         _without_heartbeats(),
+        handing_over(listing),
     ):
         return flow(
             raw_dir=raw_dir,

@@ -120,17 +120,49 @@ def _add_page(raw: Path) -> None:
     )
 
 
-def test_a_published_file_written_to_since_is_not_built_upon(raw_dir: Path, warehouse: Path):
+def test_a_published_file_written_to_since_is_not_built_upon(
+    raw_dir: Path, warehouse: Path, tmp_path: Path
+):
     ingest(raw_dir, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create table scratch as select 1 as x")
         con.execute("delete from paper")
     _add_page(raw_dir)
     summary = ingest(raw_dir, warehouse)
+    # Normalised by adding the page, then loaded whole: every table is made whole first.
+    assert summary.normalised == "1 new content added to the last normalisation"
     assert summary.load == "full load: the published file changed after it was published"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.sql("select count(*) from paper").fetchall() == [(22,)]
         assert con.sql("select count(*) from duckdb_tables() where table_name = 'scratch'").fetchall() == [(0,)]  # fmt: skip
+    rebuilt = tmp_path / "full" / "w.duckdb"
+    ingest(raw_dir, rebuilt)
+    _assert_same_build(warehouse, rebuilt)
+
+
+def test_an_addition_that_changes_too_many_rows_is_loaded_whole_as_a_rebuild(
+    raw_dir: Path, warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    ingest(raw_dir, warehouse)
+    _add_page(raw_dir)
+    monkeypatch.setattr(delta, "MAX_CHANGED_SHARE", 0.0)
+    summary = ingest(raw_dir, warehouse)
+    assert summary.normalised == "1 new content added to the last normalisation"
+    assert summary.load.startswith("full load: ") and summary.load.endswith(" of the rows changed")
+    rebuilt = tmp_path / "full" / "w.duckdb"
+    ingest(raw_dir, rebuilt)
+    _assert_same_build(warehouse, rebuilt)
+    # The digests kept are of the whole tables: the next addition loads by changes again.
+    monkeypatch.setattr(delta, "MAX_CHANGED_SHARE", 1.0)
+    (raw_dir / "2026-11-26" / "third.txt").write_text(
+        (raw_dir / "2026-11-26" / "other.txt").read_text().replace("Han Xu", "Jo Park"),
+        encoding="utf-8",
+    )
+    summary = ingest(raw_dir, warehouse)
+    assert summary.normalised == "1 new content added to the last normalisation"
+    assert summary.load.startswith("incremental load: ")
+    ingest(raw_dir, rebuilt, rebuild=True)
+    _assert_same_build(warehouse, rebuilt)
 
 
 def test_a_run_killed_before_keeping_its_digests_is_followed_by_a_full_load(

@@ -23,6 +23,7 @@ from flows.incremental import (
     MEMO,
     PAPER_TABLES,
     Memo,
+    MemoWriting,
     added_contents,
     normalise_added,
     normalise_kept,
@@ -327,13 +328,30 @@ def test_a_memo_is_used_only_whole_and_by_the_code_that_made_it(
     paths = synthetic.files["path"].to_list()
     memo = Memo(tmp_path / "memo")
     files = synthetic.files.filter(pl.col("path").is_in(paths[:-3]))
-    tables, how = normalise_kept(Memo(tmp_path / "none"), memo, synthetic.frames, files, "code1")
-    assert how == "normalised in full: no memo of the last normalisation"
+    writing = MemoWriting(memo, "code1")
+    first = normalise_kept(Memo(tmp_path / "none"), writing, synthetic.frames, files)
+    assert memo.refusal("code1") == "no memo of the last normalisation", "not finished yet"
+    writing.finish()
+    assert first.how == "normalised in full: no memo of the last normalisation"
+    assert first.partial == {}
     assert memo.refusal("code1") is None
     assert memo.refusal("code2") == "the code or the polars version changed"
     later = Memo(tmp_path / "later")
-    tables, how = normalise_kept(memo, later, synthetic.frames, synthetic.files, "code1")
-    assert how == "3 new contents added to the last normalisation"
-    _assert_equal(tables, normalise(synthetic.frames, synthetic.files), "added")
+    writing = MemoWriting(later, "code1")
+    added = normalise_kept(memo, writing, synthetic.frames, synthetic.files)
+    writing.finish()
+    assert added.how == "3 new contents added to the last normalisation"
+    whole = normalise(synthetic.frames, synthetic.files)
+    # The tables with a row per paper hold only the rows of the papers the addition changed.
+    assert set(added.partial) == set(PAPER_TABLES)
+    for name, papers in added.partial.items():
+        assert added.tables[name].height < whole[name].height or whole[name].is_empty(), name
+        assert added.tables[name]["paper_id"].is_in(papers.implode()).all(), name
+    assert added.tables["paper"].height > 0
+    kept = {name: pl.read_parquet(later.folder / f"{name}.parquet") for name in PAPER_TABLES}
+    _assert_equal(added.whole_tables(), whole, "added")
+    for name, order in PAPER_TABLES.items():
+        # The new memo holds each whole table (in its own row order).
+        assert_frame_equal(kept[name].sort(order, maintain_order=True), whole[name])
     (memo.folder / "spellings.parquet").unlink()
     assert memo.refusal("code1") == "the memo of the last normalisation lacks spellings"

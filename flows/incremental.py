@@ -80,14 +80,16 @@ MEMO: Final = (
     "files", "paper_keys", "observations", "source_mentions", "profiles", "crosswalk",
     "unresolved", "spellings", "stated_topics", "abstract_from",
 )  # fmt: skip
-# The tables with a row per paper (or per paper and more), each with its order: the memo
-# holds them, and an addition replaces the rows of the papers it changes.
-PAPER_TABLES: Final = {
+# The tables an addition hands over partial (see `Normalised`), each with its order, whose
+# first column keys its rows: those with a row per paper (or per paper and more), and the
+# authors. The memo holds them whole.
+PARTIAL_TABLES: Final = {
     "paper": ("paper_id",),
     "paper_observation": ("paper_id", "sha256", "line"),
     "paper_citation": ("paper_id", "source", "observed_at"),
     "paper_topic": ("paper_id", "scheme", "topic"),
     "authorship": ("paper_id", "author_id"),
+    "author": ("author_id",),
 }
 # More added contents than this share of all makes a whole normalisation: it is then about
 # as fast, and its memo is as good.
@@ -132,13 +134,13 @@ class Memo:
             return "no memo of the last normalisation"
         if about != {"code": code_fingerprint, "polars": pl.__version__}:
             return "the code or the polars version changed"
-        missing = [n for n in (*MEMO, *PAPER_TABLES) if not self._path(n).is_file()]
+        missing = [n for n in (*MEMO, *PARTIAL_TABLES) if not self._path(n).is_file()]
         if missing:
             return f"the memo of the last normalisation lacks {', '.join(missing)}"
         return None
 
     def frames(self) -> dict[str, pl.LazyFrame]:
-        return {name: pl.scan_parquet(self._path(name)) for name in (*MEMO, *PAPER_TABLES)}
+        return {name: pl.scan_parquet(self._path(name)) for name in (*MEMO, *PARTIAL_TABLES)}
 
     def _path(self, name: str) -> Path:
         return self.folder / f"{name}.parquet"
@@ -215,7 +217,7 @@ def normalise_kept(
     it). Also says which."""
     keep = new.keep
     normalised = _normalised(previous, frames, files, new.code_fingerprint, keep)
-    for name in PAPER_TABLES:
+    for name in PARTIAL_TABLES:
         if name in normalised.partial:
             rows, papers = normalised.tables[name], normalised.partial[name]
             keep(name, _spliced(name, normalised.previous[name], rows, papers, ordered=False))
@@ -248,17 +250,16 @@ def _spliced(
     name: str,
     old: pl.DataFrame | pl.LazyFrame,
     rows: pl.DataFrame,
-    papers: pl.Series,
+    keys: pl.Series,
     ordered: bool = True,
 ) -> pl.LazyFrame:
-    """Table `name` of `PAPER_TABLES`: `old` with every row of `papers` replaced by `rows`,
+    """Table `name` of `PARTIAL_TABLES`: `old` with every row of `keys` replaced by `rows`,
     in the order a whole normalisation gives it when `ordered`."""
-    spliced = pl.concat(
-        [old.lazy().filter(~pl.col("paper_id").is_in(papers.implode())), rows.lazy()]
-    )
+    order = PARTIAL_TABLES[name]
+    spliced = pl.concat([old.lazy().filter(~pl.col(order[0]).is_in(keys.implode())), rows.lazy()])
     # Stable: rows alike in the order's columns come from one content, in its order, and the
-    # rows of one paper all come from one side.
-    return spliced.sort(_order(*PAPER_TABLES[name]), maintain_order=True) if ordered else spliced
+    # rows of one key all come from one side.
+    return spliced.sort(_order(*order), maintain_order=True) if ordered else spliced
 
 
 def replace_memo(kept: Path, new: Memo) -> None:
@@ -297,7 +298,7 @@ def _add(
     memo: Frames, frames: Frames, files: pl.DataFrame, added: pl.DataFrame, keep: Keep
 ) -> tuple[dict[str, pl.DataFrame], dict[str, pl.Series]]:
     """`normalise_added`, given the `added` contents (`added_contents`): the tables, with
-    those of `PAPER_TABLES` partial (see `Normalised`), and their papers."""
+    those of `PARTIAL_TABLES` partial (see `Normalised`), and their papers."""
     keep("files", loaded_contents(files))
     wanted = added["sha256"].implode()
 
@@ -381,6 +382,7 @@ def _add(
             _listing_changed_ids(old_crosswalk, crosswalk, source_mentions),
         ]
     ).unique()
+    owners = old_profiles["author_id"]
     del old_observations, old_profiles, old_crosswalk, source_mentions
     in_listing = pl.col("paper_id").is_in(listing.implode())
     listed = _with_latest_rank(observations.filter(in_listing))
@@ -394,20 +396,34 @@ def _add(
     tables["profile_paper"] = profile_paper_rows(profile_paper)
     del profile_paper
     redone = pl.concat([retired, listing]).unique()
-    spellings = _replaced(memo["spellings"], name_spellings(mentions), redone)
+    old_spellings = _collect(memo["spellings"])
+    new_spellings = name_spellings(mentions)
     del mentions
+    in_redone = pl.col("paper_id").is_in(redone.implode())
+    # An author's row follows their spellings, or their profiles for an owner: only the
+    # authors spelled on a redone paper, and the owners, old and new, may have another.
+    authors = pl.concat(
+        [
+            old_spellings.filter(in_redone)["author_id"],
+            new_spellings["author_id"],
+            owners,
+            profiles["author_id"],
+        ]
+    ).unique()
+    spellings = pl.concat([old_spellings.filter(~in_redone), new_spellings])
+    del old_spellings
     keep("unresolved", _replaced(unresolved, fresh["unresolved"], redone))
     del unresolved
     keep("spellings", spellings)
-    tables["author"] = _authors(spellings, profiles)
+    tables["author"] = _authors(spellings, profiles, authors)
     del spellings, profiles
 
-    partial = {}
-    for name, order in PAPER_TABLES.items():
-        rows = tables[name].sort(_order(*order), maintain_order=True)
-        gone = redone if name == "authorship" else retired
-        tables[name] = rows
-        partial[name] = pl.concat([gone, rows["paper_id"]]).unique().sort()
+    partial = {"author": authors}
+    for name, order in PARTIAL_TABLES.items():
+        tables[name] = rows = tables[name].sort(_order(*order), maintain_order=True)
+        if name not in partial:
+            gone = redone if name == "authorship" else retired
+            partial[name] = pl.concat([gone, rows["paper_id"]]).unique()
     return tables, partial
 
 

@@ -632,6 +632,8 @@ def ingest(
                         load_changes(build, tables, plan.changed, info)
                     else:
                         load_tables(build, tables, info)
+                    # The memo was written while the load ran; the models get both cores.
+                    memo.finish()
                     _return_freed_memory()
                 with _timed(summary, "models"):
                     build_models(build, models.discover_models(sql_dir()))
@@ -649,7 +651,6 @@ def ingest(
                 _finish(summary, warehouse)
                 raise CheckFailed(_describe_failed_checks(results))
             with _timed(summary, "publish"):
-                memo.finish()
                 publish_build(build, warehouse)
                 digests.mark_published(warehouse, plan.full_size)
                 replace_digests(state.digests, digests)

@@ -21,7 +21,7 @@ from polars.testing import assert_frame_equal
 
 from flows.incremental import (
     MEMO,
-    PAPER_TABLES,
+    PARTIAL_TABLES,
     Memo,
     MemoWriting,
     added_contents,
@@ -68,7 +68,7 @@ def _normalised(landing: Landing, paths: set[str]) -> tuple[Tables, Tables]:
 
 def _with_tables(memo: Tables, tables: Tables) -> Tables:
     assert set(memo) == set(MEMO), set(memo) ^ set(MEMO)
-    return {**memo, **{name: tables[name] for name in PAPER_TABLES}}
+    return {**memo, **{name: tables[name] for name in PARTIAL_TABLES}}
 
 
 def _assert_equal(added: Tables, whole: Tables, step: str) -> None:
@@ -342,15 +342,17 @@ def test_a_memo_is_used_only_whole_and_by_the_code_that_made_it(
     writing.finish()
     assert added.how == "3 new contents added to the last normalisation"
     whole = normalise(synthetic.frames, synthetic.files)
-    # The tables with a row per paper hold only the rows of the papers the addition changed.
-    assert set(added.partial) == set(PAPER_TABLES)
-    for name, papers in added.partial.items():
-        assert added.tables[name].height < whole[name].height or whole[name].is_empty(), name
-        assert added.tables[name]["paper_id"].is_in(papers.implode()).all(), name
-    assert added.tables["paper"].height > 0
-    kept = {name: pl.read_parquet(later.folder / f"{name}.parquet") for name in PAPER_TABLES}
+    # The tables with a row per paper hold only the rows of the papers the addition changed,
+    # the authors those of the owners and of the authors those papers spell.
+    assert set(added.partial) == set(PARTIAL_TABLES)
+    for name, keys in added.partial.items():
+        key = PARTIAL_TABLES[name][0]
+        assert added.tables[name].height <= whole[name].height, name
+        assert added.tables[name][key].is_in(keys.implode()).all(), name
+    assert 0 < added.tables["paper"].height < whole["paper"].height
+    kept = {name: pl.read_parquet(later.folder / f"{name}.parquet") for name in PARTIAL_TABLES}
     _assert_equal(added.whole_tables(), whole, "added")
-    for name, order in PAPER_TABLES.items():
+    for name, order in PARTIAL_TABLES.items():
         # The new memo holds each whole table (in its own row order).
         assert_frame_equal(kept[name].sort(order, maintain_order=True), whole[name])
     (memo.folder / "spellings.parquet").unlink()

@@ -95,8 +95,7 @@ PARTIAL_TABLES: Final = {
 # as fast, and its memo is as good.
 MAX_ADDED_SHARE: Final = 0.25
 _ABOUT: Final = "about.json"
-# Threads writing the memo: the last frames (the paper tables) are written while nothing
-# else runs, one on each core.
+# Threads writing the memo, while the normalisation and then the load go on.
 _WRITERS: Final = 2
 Frames = Mapping[str, pl.DataFrame | pl.LazyFrame]
 
@@ -182,11 +181,12 @@ class MemoWriting:
 class Normalised:
     """The core tables of a normalisation and how it was made.
 
-    After an addition, a table named in `partial` holds only the rows of the paper ids
-    `partial[name]`: those ids' rows in the last normalisation's table are to be replaced by
-    them (ids gone included), and its other rows stand as they are. The whole table is
-    `whole(name)`; the new memo holds it too. The load replaces only those papers' rows,
-    and none of the 10^6 others needs to be sorted, written or digested again."""
+    After an addition, a table named in `partial` holds only the rows of the keys
+    `partial[name]` (paper ids; author ids for `author`): those keys' rows in the last
+    normalisation's table are to be replaced by them (keys gone included), and its other
+    rows stand as they are. The whole table is `whole(name)`; the new memo holds it too. The
+    load replaces only those keys' rows, and none of the 10^6 others needs to be sorted,
+    written or digested again."""
 
     tables: dict[str, pl.DataFrame]
     how: str
@@ -219,8 +219,8 @@ def normalise_kept(
     normalised = _normalised(previous, frames, files, new.code_fingerprint, keep)
     for name in PARTIAL_TABLES:
         if name in normalised.partial:
-            rows, papers = normalised.tables[name], normalised.partial[name]
-            keep(name, _spliced(name, normalised.previous[name], rows, papers, ordered=False))
+            rows, keys = normalised.tables[name], normalised.partial[name]
+            keep(name, _replaced(normalised.previous[name], rows, keys, PARTIAL_TABLES[name][0]))
         else:
             keep(name, normalised.tables[name])
     return normalised
@@ -247,19 +247,14 @@ def _normalised(
 
 
 def _spliced(
-    name: str,
-    old: pl.DataFrame | pl.LazyFrame,
-    rows: pl.DataFrame,
-    keys: pl.Series,
-    ordered: bool = True,
+    name: str, old: pl.DataFrame | pl.LazyFrame, rows: pl.DataFrame, keys: pl.Series
 ) -> pl.LazyFrame:
     """Table `name` of `PARTIAL_TABLES`: `old` with every row of `keys` replaced by `rows`,
-    in the order a whole normalisation gives it when `ordered`."""
+    in the order a whole normalisation gives it."""
     order = PARTIAL_TABLES[name]
-    spliced = pl.concat([old.lazy().filter(~pl.col(order[0]).is_in(keys.implode())), rows.lazy()])
     # Stable: rows alike in the order's columns come from one content, in its order, and the
     # rows of one key all come from one side.
-    return spliced.sort(_order(*order), maintain_order=True) if ordered else spliced
+    return _replaced(old, rows, keys, order[0]).sort(_order(*order), maintain_order=True)
 
 
 def replace_memo(kept: Path, new: Memo) -> None:
@@ -329,7 +324,10 @@ def _add(
             papers, _stated_topics(memo, moved, regrouped, added_only("topic"), keep)
         ),
     }
-    keep("abstract_from", _replaced(memo["abstract_from"], chosen["abstract_from"], retired))
+    keep(
+        "abstract_from",
+        _replaced(memo["abstract_from"], chosen["abstract_from"], retired).collect(),
+    )
 
     old_profiles = _collect(memo["profiles"])
     new_profiles = with_nodes(new_profiles)
@@ -412,7 +410,7 @@ def _add(
     ).unique()
     spellings = pl.concat([old_spellings.filter(~in_redone), new_spellings])
     del old_spellings
-    keep("unresolved", _replaced(unresolved, fresh["unresolved"], redone))
+    keep("unresolved", _replaced(unresolved, fresh["unresolved"], redone).collect())
     del unresolved
     keep("spellings", spellings)
     tables["author"] = _authors(spellings, profiles, authors)
@@ -432,10 +430,10 @@ def _collect(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
 
 
 def _replaced(
-    old: pl.DataFrame | pl.LazyFrame, new: pl.DataFrame, papers: pl.Series
-) -> pl.DataFrame:
-    """`old` without the rows of `papers` (paper ids), then `new`."""
-    return pl.concat([_collect(old).filter(~pl.col("paper_id").is_in(papers.implode())), new])
+    old: pl.DataFrame | pl.LazyFrame, new: pl.DataFrame, keys: pl.Series, key: str = "paper_id"
+) -> pl.LazyFrame:
+    """`old` without the rows whose `key` is one of `keys`, then `new`."""
+    return pl.concat([old.lazy().filter(~pl.col(key).is_in(keys.implode())), new.lazy()])
 
 
 def _regroup(

@@ -646,7 +646,6 @@ def ingest(
             if summary.checks_failed:
                 build.unlink(missing_ok=True)
                 shutil.rmtree(digests.folder, ignore_errors=True)
-                memo.abandon()
                 shutil.rmtree(memo.memo.folder, ignore_errors=True)
                 _finish(summary, warehouse)
                 raise CheckFailed(_describe_failed_checks(results))

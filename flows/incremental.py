@@ -23,9 +23,12 @@ Anything else (a content dropped, changed, or now counted at another path or tim
 whole normalisation: `normalise_added` then returns None.
 
 In a run (`normalise_kept`), the tables with a row per paper stay partial: the rows of the
-papers the addition redid, for the load to put in place of theirs (`Normalised`). The new
-memo splices them into the old memo's tables as it is written, in other threads, while the
-run goes on.
+papers the addition redid, for the load to put in place of theirs (`Normalised`).
+
+The memo keeps a frame as layers: the first written whole, each next one the rows to put in
+place of those of some keys (`Replaced`). An addition writes only its own layers and links
+the earlier ones from the last memo, in other threads while the run goes on; a frame with
+`MAX_LAYERS` layers is written whole again.
 """
 
 from __future__ import annotations
@@ -33,11 +36,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 import polars as pl
 
@@ -95,16 +98,47 @@ PARTIAL_TABLES: Final = {
 # as fast, and its memo is as good.
 MAX_ADDED_SHARE: Final = 0.25
 _ABOUT: Final = "about.json"
+# A memo frame with this many layers is written whole again, so reading the memo stays
+# about as fast as reading each frame once (an addition's layers are about 1% of a frame).
+MAX_LAYERS: Final = 8
 # Threads writing the memo, while the normalisation and then the load go on.
 _WRITERS: Final = 2
 Frames = Mapping[str, pl.DataFrame | pl.LazyFrame]
+# Receives each frame of an addition's memo, whole or `Replaced`.
+KeepAdded = Callable[[str, "pl.DataFrame | pl.LazyFrame | Replaced"], None]
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """A memo frame made from the last memo's frame of that name (`old`): the rows whose
+    `key` is one of `keys` replaced by `rows`; with no `keys`, `rows` added. The memo keeps
+    it as a layer over the last memo's (`Memo.keep`)."""
+
+    old: pl.DataFrame | pl.LazyFrame
+    rows: pl.DataFrame
+    keys: pl.Series | None
+    key: str = "paper_id"
+
+    def whole(self) -> pl.LazyFrame:
+        if self.keys is None:
+            return pl.concat([self.old.lazy(), self.rows.lazy()])
+        return _replaced(self.old, self.rows, self.keys, self.key)
+
+
+class Layer(NamedTuple):
+    """One layer of a memo frame: its rows, and the file of the keys (in column `key`)
+    whose earlier rows they replace (None for the first layer, or rows only added)."""
+
+    rows: str
+    drop: str | None = None
+    key: str | None = None
 
 
 @dataclass(frozen=True)
 class Memo:
-    """A memo kept on disk: `<name>.parquet` per frame, and `about.json` (the code
-    fingerprint and polars version it was made with), written last: a memo without it is
-    incomplete and never used."""
+    """A memo kept on disk: each frame's layers (`<name>.parquet` when written whole), and
+    `about.json` (the code fingerprint and polars version it was made with, and the layers of
+    each frame), written last: a memo without it is incomplete and never used."""
 
     folder: Path
 
@@ -112,64 +146,134 @@ class Memo:
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True)
 
-    def keep(self, name: str, frame: pl.DataFrame | pl.LazyFrame) -> None:
-        """Write one frame (a lazy one streamed: a whole table spliced from parts)."""
+    def keep(
+        self,
+        name: str,
+        frame: pl.DataFrame | pl.LazyFrame | Replaced,
+        previous: Memo | None = None,
+    ) -> list[Layer]:
+        """Write one frame; return its layers. A `Replaced` frame is written as one more
+        layer over the `previous` memo's layers of it (linked here, not written again) while
+        it has fewer than `MAX_LAYERS`; otherwise whole (streamed)."""
+        if isinstance(frame, Replaced):
+            earlier = previous.layers(name) if previous is not None else None
+            if earlier and len(earlier) < MAX_LAYERS:
+                return [*self._linked(previous, earlier), self._layer(name, len(earlier), frame)]
+            frame = frame.whole()
+        path = self.folder / f"{name}.parquet"
         if isinstance(frame, pl.LazyFrame):
-            frame.sink_parquet(self._path(name), compression="lz4")
+            frame.sink_parquet(path, compression="lz4")
         else:
-            frame.write_parquet(self._path(name), compression="lz4")
+            frame.write_parquet(path, compression="lz4")
+        return [Layer(path.name)]
 
-    def seal(self, code_fingerprint: str) -> None:
+    def _linked(self, previous: Memo, layers: list[Layer]) -> list[Layer]:
+        """Hard links to `previous`'s files of `layers` (copies where links fail)."""
+        for layer in layers:
+            for file in filter(None, (layer.rows, layer.drop)):
+                try:
+                    os.link(previous.folder / file, self.folder / file)
+                except OSError:
+                    shutil.copyfile(previous.folder / file, self.folder / file)
+        return layers
+
+    def _layer(self, name: str, number: int, frame: Replaced) -> Layer:
+        layer = Layer(f"{name}.{number}.parquet")
+        frame.rows.write_parquet(self.folder / layer.rows, compression="lz4")
+        if frame.keys is None:
+            return layer
+        layer = layer._replace(drop=f"{name}.{number}.drop.parquet", key=frame.key)
+        keys = frame.keys.rename(frame.key).unique().to_frame()
+        keys.write_parquet(self.folder / layer.drop, compression="lz4")
+        return layer
+
+    def seal(self, code_fingerprint: str, layers: Mapping[str, list[Layer]]) -> None:
         """Write `about.json`: the memo is complete."""
+        about = {"code": code_fingerprint, "polars": pl.__version__, "layers": layers}
         temporary = self.folder / f"{_ABOUT}.tmp-{os.getpid()}"
-        temporary.write_text(json.dumps({"code": code_fingerprint, "polars": pl.__version__}))
+        temporary.write_text(json.dumps(about))
         os.replace(temporary, self.folder / _ABOUT)
 
     def refusal(self, code_fingerprint: str) -> str | None:
         """Why this memo cannot be used by the given code, or None when it can."""
-        try:
-            about = json.loads((self.folder / _ABOUT).read_text())
-        except (OSError, ValueError):
+        about = self._about()
+        if about is None:
             return "no memo of the last normalisation"
-        if about != {"code": code_fingerprint, "polars": pl.__version__}:
+        if {k: about.get(k) for k in ("code", "polars")} != {
+            "code": code_fingerprint,
+            "polars": pl.__version__,
+        }:
             return "the code or the polars version changed"
-        missing = [n for n in (*MEMO, *PARTIAL_TABLES) if not self._path(n).is_file()]
+        missing = [
+            name
+            for name in (*MEMO, *PARTIAL_TABLES)
+            if not (layers := self.layers(name))
+            or not all((self.folder / f).is_file() for layer in layers for f in layer[:2] if f)
+        ]
         if missing:
             return f"the memo of the last normalisation lacks {', '.join(missing)}"
         return None
 
-    def frames(self) -> dict[str, pl.LazyFrame]:
-        return {name: pl.scan_parquet(self._path(name)) for name in (*MEMO, *PARTIAL_TABLES)}
+    def layers(self, name: str) -> list[Layer] | None:
+        """The layers of frame `name`, first first; None when the memo lacks it."""
+        about = self._about() or {}
+        layers = (about.get("layers") or {}).get(name)
+        return [Layer(*layer) for layer in layers] if layers else None
 
-    def _path(self, name: str) -> Path:
-        return self.folder / f"{name}.parquet"
+    def frames(self) -> dict[str, pl.LazyFrame]:
+        return {name: self._frame(name) for name in (*MEMO, *PARTIAL_TABLES)}
+
+    def _frame(self, name: str) -> pl.LazyFrame:
+        first, *later = self.layers(name) or []
+        frame = pl.scan_parquet(self.folder / first.rows)
+        for layer in later:
+            rows = pl.scan_parquet(self.folder / layer.rows)
+            if layer.drop is None or layer.key is None:
+                frame = pl.concat([frame, rows])
+            else:
+                keys = pl.read_parquet(self.folder / layer.drop)[layer.key]
+                frame = _replaced(frame, rows, keys, layer.key)
+        return frame
+
+    def _about(self) -> dict | None:
+        try:
+            about = json.loads((self.folder / _ABOUT).read_text())
+        except (OSError, ValueError):
+            return None
+        return about if isinstance(about, dict) else None
 
 
 class MemoWriting:
     """A memo being written: each frame kept is written in other threads (polars writes
-    without holding the interpreter) while the normalisation, and then the load, go on.
-    `finish` waits for every frame and seals the memo; `abandon` stops and leaves it
-    incomplete (never used)."""
+    without holding the interpreter) while the normalisation, and then the load, go on; a
+    `Replaced` frame as a layer over the `previous` memo's. `finish` waits for every frame
+    and seals the memo; `abandon` stops and leaves it incomplete (never used)."""
 
     def __init__(self, memo: Memo, code_fingerprint: str) -> None:
         memo.start()
         self.memo = memo
         self.code_fingerprint = code_fingerprint
         self._pool = ThreadPoolExecutor(_WRITERS, thread_name_prefix="memo")
-        self._pending: list[Future[None]] = []
+        self._pending: dict[str, Future[list[Layer]]] = {}
 
-    def keep(self, name: str, frame: pl.DataFrame | pl.LazyFrame) -> None:
-        self._pending.append(self._pool.submit(self.memo.keep, name, frame))
+    def keep(
+        self,
+        name: str,
+        frame: pl.DataFrame | pl.LazyFrame | Replaced,
+        previous: Memo | None = None,
+    ) -> None:
+        if name in self._pending:
+            raise ValueError(f"memo frame {name} is kept twice")
+        self._pending[name] = self._pool.submit(self.memo.keep, name, frame, previous)
 
     def finish(self) -> None:
         """Wait for every frame (the first error is raised), then seal the memo."""
         try:
-            for written in self._pending:
-                written.result()
+            layers = {name: written.result() for name, written in self._pending.items()}
         finally:
             self._pending.clear()
             self._pool.shutdown(cancel_futures=True)
-        self.memo.seal(self.code_fingerprint)
+        self.memo.seal(self.code_fingerprint, layers)
 
     def abandon(self) -> None:
         """Stop writing (frames being written are finished); the memo stays unsealed."""
@@ -215,19 +319,22 @@ def normalise_kept(
     """The core tables, added to the `previous` memo when it allows (`normalise_added`),
     else normalised whole; `new` receives this normalisation's memo (its caller finishes
     it). Also says which."""
-    keep = new.keep
+
+    def keep(name: str, frame: pl.DataFrame | pl.LazyFrame | Replaced) -> None:
+        new.keep(name, frame, previous)
+
     normalised = _normalised(previous, frames, files, new.code_fingerprint, keep)
     for name in PARTIAL_TABLES:
         if name in normalised.partial:
             rows, keys = normalised.tables[name], normalised.partial[name]
-            keep(name, _replaced(normalised.previous[name], rows, keys, PARTIAL_TABLES[name][0]))
+            keep(name, Replaced(normalised.previous[name], rows, keys, PARTIAL_TABLES[name][0]))
         else:
             keep(name, normalised.tables[name])
     return normalised
 
 
 def _normalised(
-    previous: Memo, frames: Frames, files: pl.DataFrame, code_fingerprint: str, keep: Keep
+    previous: Memo, frames: Frames, files: pl.DataFrame, code_fingerprint: str, keep: KeepAdded
 ) -> Normalised:
     reason = previous.refusal(code_fingerprint)
     if reason is None:
@@ -285,12 +392,17 @@ def normalise_added(
     added = added_contents(_collect(memo["files"]), files)
     if added is None:
         return None
-    tables, partial = _add(memo, frames, files, added, keep or _keep_nothing)
+    keep = keep or _keep_nothing
+
+    def keep_whole(name: str, frame: pl.DataFrame | pl.LazyFrame | Replaced) -> None:
+        keep(name, frame.whole().collect() if isinstance(frame, Replaced) else frame)
+
+    tables, partial = _add(memo, frames, files, added, keep_whole)
     return Normalised(tables, "", partial, memo).whole_tables()
 
 
 def _add(
-    memo: Frames, frames: Frames, files: pl.DataFrame, added: pl.DataFrame, keep: Keep
+    memo: Frames, frames: Frames, files: pl.DataFrame, added: pl.DataFrame, keep: KeepAdded
 ) -> tuple[dict[str, pl.DataFrame], dict[str, pl.Series]]:
     """`normalise_added`, given the `added` contents (`added_contents`): the tables, with
     those of `PARTIAL_TABLES` partial (see `Normalised`), and their papers."""
@@ -324,10 +436,7 @@ def _add(
             papers, _stated_topics(memo, moved, regrouped, added_only("topic"), keep)
         ),
     }
-    keep(
-        "abstract_from",
-        _replaced(memo["abstract_from"], chosen["abstract_from"], retired).collect(),
-    )
+    keep("abstract_from", Replaced(memo["abstract_from"], chosen["abstract_from"], retired))
 
     old_profiles = _collect(memo["profiles"])
     new_profiles = with_nodes(new_profiles)
@@ -340,7 +449,7 @@ def _add(
         .collect()
     )
     source_raw = pl.concat([_collect(memo["source_mentions"]), new_raw])
-    keep("source_mentions", source_raw)
+    keep("source_mentions", Replaced(memo["source_mentions"], new_raw, None))
     source_mentions = _source_mentions(source_raw, observations)
     # The nodes whose rows or papers changed: added profiles and listed ids, and the nodes
     # of a page or list with a paper whose id changed.
@@ -410,9 +519,9 @@ def _add(
     ).unique()
     spellings = pl.concat([old_spellings.filter(~in_redone), new_spellings])
     del old_spellings
-    keep("unresolved", _replaced(unresolved, fresh["unresolved"], redone).collect())
+    keep("unresolved", Replaced(unresolved, fresh["unresolved"], redone))
     del unresolved
-    keep("spellings", spellings)
+    keep("spellings", Replaced(memo["spellings"], new_spellings, redone))
     tables["author"] = _authors(spellings, profiles, authors)
     del spellings, profiles
 
@@ -437,7 +546,7 @@ def _replaced(
 
 
 def _regroup(
-    memo: Frames, old: pl.DataFrame, added: pl.DataFrame, keep: Keep
+    memo: Frames, old: pl.DataFrame, added: pl.DataFrame, keep: KeepAdded
 ) -> tuple[pl.DataFrame, pl.Series, pl.DataFrame]:
     """Group the added observations with the old groups (of the `old` observations) they
     share a key with.
@@ -455,10 +564,10 @@ def _regroup(
         pl.concat([old.filter(in_retired).select(columns), added.select(columns)]),
         grouped.__setitem__,
     )
-    keep("paper_keys", pl.concat([old_keys.filter(~in_retired), grouped["paper_keys"]]))
-    observations = pl.concat([old.filter(~in_retired), regrouped.select(old.columns)])
+    keep("paper_keys", Replaced(old_keys, grouped["paper_keys"], retired))
+    observations = Replaced(old, regrouped.select(old.columns), retired)
     keep("observations", observations)
-    return _with_latest_rank(regrouped), retired, observations
+    return _with_latest_rank(regrouped), retired, observations.whole().collect()
 
 
 def _moved(old: pl.DataFrame, regrouped: pl.DataFrame, retired: pl.Series) -> pl.DataFrame:
@@ -477,7 +586,7 @@ def _stated_topics(
     moved: pl.DataFrame,
     regrouped: pl.DataFrame,
     added_topics: pl.LazyFrame,
-    keep: Keep,
+    keep: KeepAdded,
 ) -> pl.DataFrame:
     """The stated topics of the regrouped papers: those of their old groups and of the added
     observations. Keeps every paper's."""
@@ -495,7 +604,7 @@ def _stated_topics(
         .select("paper_id", "scheme", "topic")
     )
     stated = pl.concat([carried, added]).unique()
-    keep("stated_topics", pl.concat([old.filter(~in_retired), stated]))
+    keep("stated_topics", Replaced(old, stated, renamed["old"]))
     return stated
 
 

@@ -19,6 +19,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from flows import incremental
 from flows.incremental import (
     MEMO,
     PARTIAL_TABLES,
@@ -94,17 +95,20 @@ def _check_parts(landing: Landing, parts: Sequence[Sequence[str]]) -> None:
         whole, whole_memo = _normalised(landing, so_far)
         _assert_equal(added, whole, f"step {step}")
         memo = _with_tables(kept, added)
-        # The memo must describe the same decisions too (as sets: row order is free there).
-        for name in MEMO:
-            columns = [c for c, t in memo[name].schema.items() if not isinstance(t, pl.List)]
-            (
-                assert_frame_equal(
-                    memo[name].sort(columns, nulls_last=True),
-                    whole_memo[name].select(memo[name].columns).sort(columns, nulls_last=True),
-                    check_row_order=True,
-                ),
-                name,
+        _assert_same_memo(memo, whole_memo, MEMO, f"step {step}")
+
+
+def _assert_same_memo(memo: Tables, whole: Tables, names: Sequence[str], step: str) -> None:
+    """The memo describes the same decisions (as sets: row order is free there)."""
+    for name in names:
+        columns = [c for c, t in memo[name].schema.items() if not isinstance(t, pl.List)]
+        try:
+            assert_frame_equal(
+                memo[name].sort(columns, nulls_last=True),
+                whole[name].select(memo[name].columns).sort(columns, nulls_last=True),
             )
+        except AssertionError as error:
+            raise AssertionError(f"{step}: memo frame {name} differs: {error}") from None
 
 
 def _split(paths: list[str], n_parts: int, seed: int) -> list[list[str]]:
@@ -350,10 +354,50 @@ def test_a_memo_is_used_only_whole_and_by_the_code_that_made_it(
         assert added.tables[name].height <= whole[name].height, name
         assert added.tables[name][key].is_in(keys.implode()).all(), name
     assert 0 < added.tables["paper"].height < whole["paper"].height
-    kept = {name: pl.read_parquet(later.folder / f"{name}.parquet") for name in PARTIAL_TABLES}
+    kept = {name: later.frames()[name].collect() for name in PARTIAL_TABLES}
     _assert_equal(added.whole_tables(), whole, "added")
     for name, order in PARTIAL_TABLES.items():
         # The new memo holds each whole table (in its own row order).
         assert_frame_equal(kept[name].sort(order, maintain_order=True), whole[name])
     (memo.folder / "spellings.parquet").unlink()
     assert memo.refusal("code1") == "the memo of the last normalisation lacks spellings"
+
+
+def test_the_memo_grows_by_layers_and_is_written_whole_again(
+    synthetic: Landing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each addition's memo links the last memo's layers and adds its own; a frame with
+    `MAX_LAYERS` layers is written whole again. Read back, the memo always equals a whole
+    normalisation's."""
+    monkeypatch.setattr(incremental, "MAX_LAYERS", 3)
+    parts = _split(synthetic.files["path"].to_list(), 5, seed=5)
+    so_far = set(parts[0])
+
+    def files() -> pl.DataFrame:
+        return synthetic.files.filter(pl.col("path").is_in(sorted(so_far)))
+
+    memo = Memo(tmp_path / "memo0")
+    writing = MemoWriting(memo, "code")
+    normalise_kept(Memo(tmp_path / "none"), writing, synthetic.frames, files())
+    writing.finish()
+    for step, part in enumerate(parts[1:], start=1):
+        so_far |= set(part)
+        later = Memo(tmp_path / f"memo{step}")
+        writing = MemoWriting(later, "code")
+        added = normalise_kept(memo, writing, synthetic.frames, files())
+        writing.finish()
+        assert added.how.endswith("added to the last normalisation"), added.how
+        whole, whole_memo = _normalised(synthetic, so_far)
+        _assert_equal(added.whole_tables(), whole, f"step {step}")
+        kept = {name: frame.collect() for name, frame in later.frames().items()}
+        _assert_same_memo(kept, whole_memo, list(whole_memo), f"step {step}")
+        # 1 layer, then 2, then 3 (the most), then whole again: 1 + step % 3.
+        for name in ("observations", "paper_keys", "spellings", "paper", "authorship"):
+            layers = later.layers(name)
+            assert layers is not None and len(layers) == 1 + step % 3, (step, name, layers)
+            first = later.folder / layers[0].rows
+            linked = (memo.folder / layers[0].rows).exists() and first.samefile(
+                memo.folder / layers[0].rows
+            )
+            assert linked == (len(layers) > 1), (step, name)
+        memo = later

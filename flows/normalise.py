@@ -679,10 +679,21 @@ def _other_owners(
     share papers with a page that shows the paper (the owner holding the paper first, then
     the most shared papers, then the smallest id), as `other_author_id`; none when no owner
     qualifies. A function of its own, so its large intermediate frames go when it returns."""
-    page_papers = profile_paper.select("sha256", "profile_index", "paper_id", "author_id").unique()
+    page = ["sha256", "profile_index"]
+    rows = profile_paper.select(*page, "paper_id", "author_id")
+    # Only two kinds of rows take part: those of a page that shows a wanted paper, and those
+    # of an owner with a wanted name key (after an addition, a few thousand of 10^6).
+    showing = rows.filter(pl.col("paper_id").is_in(wanted["paper_id"].implode())).select(page)
+    named_owners = profiles.filter(pl.col("name_key").is_in(wanted["name_key"].implode()))
+    page_papers = pl.concat(
+        [
+            rows.join(showing.unique(), on=page, how="semi"),
+            rows.filter(pl.col("author_id").is_in(named_owners["author_id"].implode())),
+        ]
+    ).unique()
     # Owners with the name key of an unresolved name, on each page that shows its paper...
     named = wanted.join(
-        profiles.select("name_key", candidate="author_id").unique(), on="name_key"
+        named_owners.select("name_key", candidate="author_id").unique(), on="name_key"
     ).join(page_papers.select("paper_id", "sha256", "profile_index"), on="paper_id")
     # ... count the papers that page shares with the owner's pages: from the papers each
     # page shows that the owner holds (joining every paper of a page to every candidate

@@ -218,6 +218,32 @@ def test_added_owner_claims_names_on_papers_no_added_page_shows(tmp_path: Path) 
     _check_parts(landing, [paths[:1], paths[1:]])
 
 
+def test_added_page_shows_a_paper_whose_name_an_owner_claims_through_another_page(
+    tmp_path: Path,
+) -> None:
+    """Ann's page lists Bo Chen on "Paper X" and "Paper Y"; Bo's page shows only Y. Cy's
+    added page shows X too, so X's names are resolved again: Bo Chen on X is still Bo,
+    through Bo's page, which shows nothing the addition touched."""
+    x = Paper("Paper X", ("Ann Lee", "Bo Chen"), date="Mar 3, 2021")
+    y = Paper("Paper Y", ("Ann Lee", "Bo Chen"), date="Apr 4, 2022")
+    x_again = Paper("Paper X", ("Ann Lee", "Bo Chen", "Cy Park"), date="Mar 3, 2021")
+    pages = {
+        "ann": (Page("Ann Lee", (x, y)), date(2026, 1, 1)),
+        "bo": (Page("Bo Chen", (y,)), date(2026, 1, 2)),
+        "cy": (Page("Cy Park", (x_again,)), date(2026, 2, 1)),
+    }
+    landing = _pages_landing(tmp_path, pages)
+    paths = sorted(landing.files["path"].to_list())
+    _check_parts(landing, [paths[:2], paths[2:]])
+    tables = normalise(landing.frames, landing.files)
+    bo = tables["profile_snapshot"].filter(pl.col("display_name") == "Bo Chen")["author_id"].item()
+    on_x = tables["authorship"].join(
+        tables["paper"].filter(pl.col("title") == "Paper X"), on="paper_id", how="semi"
+    )
+    assert on_x.height == 3
+    assert bo in on_x["author_id"].to_list()
+
+
 def test_added_profile_takes_over_a_source_id_listed_on_other_papers(tmp_path: Path) -> None:
     """An OpenAlex work lists author A200 ("J. Smith"). The added OpenAlex profile of A100
     ("John Smith", another name key) has the same ORCID: A200 becomes the same person as

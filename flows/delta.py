@@ -60,6 +60,8 @@ MAX_CHANGED_SHARE: Final = 0.2
 MAX_GROWTH: Final = 1.5
 _SEEDS: Final = (0x5C401A75, 0x0DDBA11)
 _ABOUT: Final = "about.json"
+# Per partial table: the published build's digests of its partial keys, and the new ones.
+Compared = dict[str, tuple[pl.DataFrame, pl.DataFrame]]
 
 
 def row_digests(frame: pl.DataFrame, key: str | None) -> pl.DataFrame:
@@ -137,22 +139,27 @@ class Digests:
         code_fingerprint: str,
         partial: Mapping[str, pl.Series] | None = None,
         previous: Digests | None = None,
-    ) -> None:
+    ) -> Compared:
         """Digest every table (one at a time: the digests do not stay in memory).
 
         A table named in `partial` holds only the rows of those keys (the rest are as in the
-        build `previous` digested): its digests are `previous`'s, those keys' replaced."""
+        build `previous` digested): its digests are `previous`'s, those keys' replaced.
+        Returns, for each such table, `previous`'s digests of those keys and the new ones:
+        all that `plan_load` needs to compare."""
         partial = partial or {}
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True)
         rows = {}
+        compared: Compared = {}
         for name, frame in tables.items():
             digests = row_digests(frame, ROW_KEYS.get(name))
             if name in partial:
                 if previous is None:
                     raise ValueError(f"table {name} is partial: the previous digests are needed")
-                kept = ~pl.col("key").is_in(_as_keys(partial[name]))
-                digests = pl.concat([previous.table(name).filter(kept), digests])
+                among = pl.col("key").is_in(_as_keys(partial[name]))
+                before = previous.table(name)
+                compared[name] = (before.filter(among), digests)
+                digests = pl.concat([before.filter(~among), digests])
             digests.write_parquet(self.folder / f"{name}.parquet", compression="lz4")
             rows[name] = digests.height
         self._write_about(
@@ -162,6 +169,7 @@ class Digests:
                 "rows": rows,
             }
         )
+        return compared
 
     def about(self) -> dict | None:
         try:
@@ -236,15 +244,12 @@ def load_refusal(previous: Digests, warehouse: Path, code_fingerprint: str) -> s
 
 
 def plan_load(
-    previous: Digests,
-    current: Digests,
-    warehouse: Path,
-    partial: Mapping[str, pl.Series] | None = None,
+    previous: Digests, current: Digests, warehouse: Path, compared: Compared | None = None
 ) -> Plan:
     """Compare the published build's digests with the new build's; see the module docstring.
-    A table named in `partial` differs at most in those keys (`Digests.write`): only they
-    are compared."""
-    partial = partial or {}
+    A partial table differs at most in its partial keys: `compared` (from `Digests.write`)
+    holds both sides' digests of those keys, and only they are compared."""
+    compared = compared or {}
     before, after = previous.about(), current.about()
     if after is None:
         raise FileNotFoundError(f"no digests of the new build in {current.folder}")
@@ -257,10 +262,10 @@ def plan_load(
     changed: dict[str, pl.DataFrame] = {}
     n_changed = 0
     for name in after["schemas"]:
-        old, new = previous.table(name), current.table(name)
-        if name in partial:
-            among = pl.col("key").is_in(_as_keys(partial[name]))
-            old, new = old.filter(among), new.filter(among)
+        if name in compared:
+            old, new = compared[name]
+        else:
+            old, new = previous.table(name), current.table(name)
         keys = changed_keys(old, new)
         if keys.height:
             changed[name] = keys

@@ -84,8 +84,8 @@ MEMO: Final = (
     "unresolved", "spellings", "stated_topics", "abstract_from",
 )  # fmt: skip
 # The tables an addition hands over partial (see `Normalised`), each with its order, whose
-# first column keys its rows: those with a row per paper (or per paper and more), and the
-# authors. The memo holds them whole.
+# first column keys its rows: those with a row per paper (or per paper and more), the
+# authors, and the papers of each profile snapshot. The memo holds them whole.
 PARTIAL_TABLES: Final = {
     "paper": ("paper_id",),
     "paper_observation": ("paper_id", "sha256", "line"),
@@ -93,6 +93,7 @@ PARTIAL_TABLES: Final = {
     "paper_topic": ("paper_id", "scheme", "topic"),
     "authorship": ("paper_id", "author_id"),
     "author": ("author_id",),
+    "profile_paper": ("snapshot_id", "paper_id"),
 }
 # More added contents than this share of all makes a whole normalisation: it is then about
 # as fast, and its memo is as good.
@@ -286,7 +287,8 @@ class Normalised:
     """The core tables of a normalisation and how it was made.
 
     After an addition, a table named in `partial` holds only the rows of the keys
-    `partial[name]` (paper ids; author ids for `author`): those keys' rows in the last
+    `partial[name]` (paper ids; author ids for `author`, snapshot ids for `profile_paper`):
+    those keys' rows in the last
     normalisation's table are to be replaced by them (keys gone included), and its other
     rows stand as they are. The whole table is `whole(name)`; the new memo holds it too. The
     load replaces only those keys' rows, and none of the 10^6 others needs to be sorted,
@@ -476,11 +478,12 @@ def _add(
     tables["profile_snapshot"] = _snapshots(profiles, observations)
 
     unresolved = _collect(memo["unresolved"])
+    pages = _changed_pages(renamed, added, old_profiles, profiles)
     listing = pl.concat(
         [
             regrouped["paper_id"],
             _papers_to_resolve(
-                _changed_pages(renamed, added, old_profiles, profiles),
+                pages,
                 old_observations,
                 profile_paper,
                 (old_profiles, profiles),
@@ -489,7 +492,11 @@ def _add(
             _listing_changed_ids(old_crosswalk, crosswalk, source_mentions),
         ]
     ).unique()
-    owners = old_profiles["author_id"]
+    # The owners, before and after, of the pages whose papers or owner changed.
+    owners = pl.concat(
+        [p.join(pages, on=["sha256", "profile_index"], how="semi")["author_id"]
+         for p in (old_profiles, profiles)]
+    )  # fmt: skip
     del old_observations, old_profiles, old_crosswalk, source_mentions
     in_listing = pl.col("paper_id").is_in(listing.implode())
     listed = _with_latest_rank(observations.filter(in_listing))
@@ -500,22 +507,20 @@ def _add(
         mention, listed, profiles, profile_paper, crosswalk, fresh.__setitem__
     )
     tables["authorship"] = _authorships(mentions, profile_paper.filter(in_listing))
-    tables["profile_paper"] = profile_paper_rows(profile_paper)
-    del profile_paper
+    # A snapshot's papers change only with its page's papers or owner.
+    on_pages = profile_paper.join(pages, on=["sha256", "profile_index"], how="semi")
+    tables["profile_paper"] = profile_paper_rows(on_pages)
+    snapshots = profiles.join(pages, on=["sha256", "profile_index"], how="semi")["snapshot_id"]
+    del profile_paper, on_pages
     redone = pl.concat([retired, listing]).unique()
     old_spellings = _collect(memo["spellings"])
     new_spellings = name_spellings(mentions)
     del mentions
     in_redone = pl.col("paper_id").is_in(redone.implode())
     # An author's row follows their spellings, or their profiles for an owner: only the
-    # authors spelled on a redone paper, and the owners, old and new, may have another.
+    # authors spelled on a redone paper, and the owners of a changed page, may have another.
     authors = pl.concat(
-        [
-            old_spellings.filter(in_redone)["author_id"],
-            new_spellings["author_id"],
-            owners,
-            profiles["author_id"],
-        ]
+        [old_spellings.filter(in_redone)["author_id"], new_spellings["author_id"], owners]
     ).unique()
     spellings = pl.concat([old_spellings.filter(~in_redone), new_spellings])
     del old_spellings
@@ -525,7 +530,7 @@ def _add(
     tables["author"] = _authors(spellings, profiles, authors)
     del spellings, profiles
 
-    partial = {"author": authors}
+    partial = {"author": authors, "profile_paper": snapshots}
     for name, order in PARTIAL_TABLES.items():
         tables[name] = rows = tables[name].sort(_order(*order), maintain_order=True)
         if name not in partial:

@@ -412,10 +412,11 @@ def prepare_load(
         refusal = load_refusal(previous, warehouse, code_fingerprint)
     if refusal is not None:
         normalised.make_whole()
-    digests.write(normalised.tables, code_fingerprint, normalised.partial, previous)
+    compared = digests.write(normalised.tables, code_fingerprint, normalised.partial, previous)
     if refusal is not None:
         return Plan(None, refusal)
-    plan = plan_load(previous, digests, warehouse, normalised.partial)
+    plan = plan_load(previous, digests, warehouse, compared)
+    del compared
     if plan.incremental and not copy_published(warehouse, build, previous):
         plan = Plan(None, "full load: the published file changed while it was copied")
     if not plan.incremental:

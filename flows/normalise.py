@@ -795,10 +795,10 @@ def _authors(
     spellings: pl.DataFrame, profiles: pl.DataFrame, among: pl.Series | None = None
 ) -> pl.DataFrame:
     """Owners named as on their latest capture; others by their most frequent spelling
-    (`spellings`, see `name_spellings`). With `among`, the others among those author ids
-    only (and every owner)."""
+    (`spellings`, see `name_spellings`). With `among`, those author ids only."""
     if among is not None:
         spellings = spellings.filter(pl.col("author_id").is_in(among.implode()))
+        profiles = profiles.filter(pl.col("author_id").is_in(among.implode()))
     owners = (
         profiles.sort(["captured_at", "sha256", "profile_index"], descending=[True, False, False])
         .group_by("author_id", maintain_order=True)

@@ -267,6 +267,26 @@ def test_added_profile_takes_over_a_source_id_listed_on_other_papers(tmp_path: P
     _check_parts(landing, [paths[:1], paths[1:]])
 
 
+def test_added_profile_with_the_same_orcid_takes_over_an_owner_with_no_papers(
+    tmp_path: Path,
+) -> None:
+    """An OpenAlex profile of A100 lists no paper. The added profile of A050 has the same
+    ORCID: one person, whose author id is no longer A100's alone, though no paper changed."""
+    orcid = "https://orcid.org/0000-0001-0000-0002"
+    files = {
+        "2026-01-01/a100.json": {"id": "https://openalex.org/A100", "display_name": "John Smith", "orcid": orcid},
+        "2026-02-01/a050.json": {"id": "https://openalex.org/A050", "display_name": "J. Smith", "orcid": orcid},
+    }  # fmt: skip
+    landing = _json_landing(tmp_path, files)
+    paths = sorted(landing.files["path"].to_list())
+    assert len(paths) == 2
+    _check_parts(landing, [paths[:1], paths[1:]])
+    first = normalise(landing.frames, landing.files.filter(pl.col("path") == paths[0]))
+    both = normalise(landing.frames, landing.files)
+    assert both["author"].height == 1
+    assert first["author"]["author_id"].item() != both["author"]["author_id"].item()
+
+
 def test_added_capture_gives_an_owner_a_paper_that_links_a_page_to_them(tmp_path: Path) -> None:
     """Bo's second capture adds a paper of Ann's page to Bo's papers. Bo stays the same
     person, but Ann's page now shares a paper with Bo: Bo Chen on Ann's other paper becomes

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import uuid
@@ -292,4 +293,20 @@ def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
     frame.write_parquet(temporary)
     with temporary.open("rb") as handle:
         os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def read_json_object(path: Path) -> dict | None:
+    """The JSON object in `path`; None when it is missing, unreadable or not an object."""
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def write_json_atomic(value: object, path: Path) -> None:
+    """Write `value` as JSON to `path` by renaming a finished temporary file over it."""
+    temporary = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    temporary.write_text(json.dumps(value, sort_keys=True))
     os.replace(temporary, path)

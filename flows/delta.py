@@ -27,7 +27,6 @@ A full load is made instead when any of these holds:
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Mapping
@@ -38,6 +37,7 @@ from typing import Final
 import duckdb
 import polars as pl
 
+from flows.cache import read_json_object, write_json_atomic
 from flows.warehouse import identifier, insert_rows
 
 # The column whose value groups a table's rows: a changed row rewrites every row of its key.
@@ -172,11 +172,7 @@ class Digests:
         return compared
 
     def about(self) -> dict | None:
-        try:
-            about = json.loads((self.folder / _ABOUT).read_text())
-        except (OSError, ValueError):
-            return None
-        return about if isinstance(about, dict) else None
+        return read_json_object(self.folder / _ABOUT)
 
     def table(self, name: str) -> pl.DataFrame:
         return pl.read_parquet(self.folder / f"{name}.parquet")
@@ -191,9 +187,7 @@ class Digests:
         self._write_about(about)
 
     def _write_about(self, about: dict) -> None:
-        temporary = self.folder / f"{_ABOUT}.tmp-{os.getpid()}"
-        temporary.write_text(json.dumps(about, sort_keys=True))
-        os.replace(temporary, self.folder / _ABOUT)
+        write_json_atomic(about, self.folder / _ABOUT)
 
 
 def replace_digests(kept: Path, new: Digests) -> None:

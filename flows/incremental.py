@@ -33,7 +33,6 @@ the earlier ones from the last memo, in other threads while the run goes on; a f
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Callable, Mapping
@@ -44,6 +43,7 @@ from typing import Final, NamedTuple
 
 import polars as pl
 
+from flows.cache import read_json_object, write_json_atomic
 from flows.normalise import (
     SOURCE_MENTION_COLUMNS,
     Keep,
@@ -191,9 +191,7 @@ class Memo:
     def seal(self, code_fingerprint: str, layers: Mapping[str, list[Layer]]) -> None:
         """Write `about.json`: the memo is complete."""
         about = {"code": code_fingerprint, "polars": pl.__version__, "layers": layers}
-        temporary = self.folder / f"{_ABOUT}.tmp-{os.getpid()}"
-        temporary.write_text(json.dumps(about))
-        os.replace(temporary, self.folder / _ABOUT)
+        write_json_atomic(about, self.folder / _ABOUT)
 
     def refusal(self, code_fingerprint: str) -> str | None:
         """Why this memo cannot be used by the given code, or None when it can."""
@@ -237,11 +235,7 @@ class Memo:
         return frame
 
     def _about(self) -> dict | None:
-        try:
-            about = json.loads((self.folder / _ABOUT).read_text())
-        except (OSError, ValueError):
-            return None
-        return about if isinstance(about, dict) else None
+        return read_json_object(self.folder / _ABOUT)
 
 
 class MemoWriting:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import os
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,7 +62,6 @@ def run_ingest(
         unchanged, listing = look_for_changes(Path(raw_dir), Path(warehouse))
         if unchanged:
             return unchanged
-    _import_in_background("pyarrow")
     runner = task_runner(workers, dask_address, dask_local)
     flow = ingest.with_options(task_runner=runner)
     # Heartbeats detect crashed runs on a server-backed deployment; an in-process run
@@ -83,15 +80,6 @@ def run_ingest(
             workers=workers,
             progress=progress,
         )
-
-
-def _import_in_background(module: str) -> None:
-    """Import `module` in another thread. The build needs pyarrow (DuckDB reads frames
-    through it) and importing it takes 0.6 s; the flow run's start-up and its read stage
-    mostly wait (on Prefect's API, on the read workers), so the import costs them little."""
-    threading.Thread(
-        target=importlib.import_module, args=(module,), name=f"import-{module}", daemon=True
-    ).start()
 
 
 # Settings with heartbeats off, derived once from the settings in force (see below).

@@ -9,10 +9,10 @@ The build then starts from a copy of the published file and, table by table, del
 row of each changed key and inserts that key's new rows. The tables hold the same multiset of
 rows as after a full load, in another physical order.
 
-After an addition (`flows.incremental`) the tables with a row per paper come partial: only
-the rows of the papers the addition may have changed. Their digests are the published
-build's with those papers' replaced, and only those papers are compared; a full load makes
-them whole first.
+After an addition (`flows.incremental`) some tables come partial: only the rows of the keys
+the addition may have changed (papers; authors; snapshots for `profile_paper`). Their
+digests are the published build's with those keys' replaced, and only those keys are
+compared; a full load makes them whole first.
 
 A full load is made instead when any of these holds:
 - it was asked for (`--rebuild`);

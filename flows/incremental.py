@@ -22,8 +22,9 @@ memo and the added contents, and redoes only what the additions can change:
 Anything else (a content dropped, changed, or now counted at another path or time) needs a
 whole normalisation: `normalise_added` then returns None.
 
-In a run (`normalise_kept`), the tables with a row per paper stay partial: the rows of the
-papers the addition redid, for the load to put in place of theirs (`Normalised`).
+In a run (`normalise_kept`), the tables of `PARTIAL_TABLES` stay partial: the rows of the
+papers the addition redid, of the authors it may have changed and of the snapshots whose
+papers or owner changed, for the load to put in place of theirs (`Normalised`).
 
 The memo keeps a frame as layers: the first written whole, each next one the rows to put in
 place of those of some keys (`Replaced`). An addition writes only its own layers and links

@@ -283,11 +283,10 @@ class Normalised:
 
     After an addition, a table named in `partial` holds only the rows of the keys
     `partial[name]` (paper ids; author ids for `author`, snapshot ids for `profile_paper`):
-    those keys' rows in the last
-    normalisation's table are to be replaced by them (keys gone included), and its other
-    rows stand as they are. The whole table is `whole(name)`; the new memo holds it too. The
-    load replaces only those keys' rows, and none of the 10^6 others needs to be sorted,
-    written or digested again."""
+    those keys' rows in the last normalisation's table are to be replaced by them (keys gone
+    included), and its other rows stand as they are. The whole table is `whole(name)`; the
+    new memo holds it too. The load replaces only those keys' rows, and none of the 10^6
+    others needs to be sorted, written or digested again."""
 
     tables: dict[str, pl.DataFrame]
     how: str
@@ -402,7 +401,7 @@ def _add(
     memo: Frames, frames: Frames, files: pl.DataFrame, added: pl.DataFrame, keep: KeepAdded
 ) -> tuple[dict[str, pl.DataFrame], dict[str, pl.Series]]:
     """`normalise_added`, given the `added` contents (`added_contents`): the tables, with
-    those of `PARTIAL_TABLES` partial (see `Normalised`), and their papers."""
+    those of `PARTIAL_TABLES` partial (see `Normalised`), and each partial table's keys."""
     keep("files", loaded_contents(files))
     wanted = added["sha256"].implode()
 
@@ -474,6 +473,7 @@ def _add(
 
     unresolved = _collect(memo["unresolved"])
     pages = _changed_pages(renamed, added, old_profiles, profiles)
+    page = ["sha256", "profile_index"]
     listing = pl.concat(
         [
             regrouped["paper_id"],
@@ -489,9 +489,8 @@ def _add(
     ).unique()
     # The owners, before and after, of the pages whose papers or owner changed.
     owners = pl.concat(
-        [p.join(pages, on=["sha256", "profile_index"], how="semi")["author_id"]
-         for p in (old_profiles, profiles)]
-    )  # fmt: skip
+        [p.join(pages, on=page, how="semi")["author_id"] for p in (old_profiles, profiles)]
+    )
     del old_observations, old_profiles, old_crosswalk, source_mentions
     in_listing = pl.col("paper_id").is_in(listing.implode())
     listed = _with_latest_rank(observations.filter(in_listing))
@@ -503,10 +502,9 @@ def _add(
     )
     tables["authorship"] = _authorships(mentions, profile_paper.filter(in_listing))
     # A snapshot's papers change only with its page's papers or owner.
-    on_pages = profile_paper.join(pages, on=["sha256", "profile_index"], how="semi")
-    tables["profile_paper"] = profile_paper_rows(on_pages)
-    snapshots = profiles.join(pages, on=["sha256", "profile_index"], how="semi")["snapshot_id"]
-    del profile_paper, on_pages
+    tables["profile_paper"] = profile_paper_rows(profile_paper.join(pages, on=page, how="semi"))
+    snapshots = profiles.join(pages, on=page, how="semi")["snapshot_id"]
+    del profile_paper
     redone = pl.concat([retired, listing]).unique()
     old_spellings = _collect(memo["spellings"])
     new_spellings = name_spellings(mentions)

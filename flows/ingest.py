@@ -328,7 +328,7 @@ def build_ledger(files: pl.DataFrame, state_root: Path) -> pl.DataFrame:
 def normalise_tables(ledger: pl.DataFrame, state_root: Path, memo: MemoWriting) -> Normalised:
     """Keys, dates, categories and identities: the core tables as frames, added to the memo
     of the published build's normalisation when only new files came (`flows.incremental`:
-    the tables with a row per paper then hold only the changed papers' rows). `memo`
+    the tables of `PARTIAL_TABLES` then hold only the changed keys' rows). `memo`
     receives this normalisation's memo, written while the run goes on. Also says how it
     normalised."""
     loaded = ledger.filter(pl.col("status") == "loaded")
@@ -416,7 +416,6 @@ def prepare_load(
     if refusal is not None:
         return Plan(None, refusal)
     plan = plan_load(previous, digests, warehouse, compared)
-    del compared
     if plan.incremental and not copy_published(warehouse, build, previous):
         plan = Plan(None, "full load: the published file changed while it was copied")
     if not plan.incremental:

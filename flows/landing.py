@@ -148,7 +148,7 @@ def discover_frame(raw_dir: Path) -> pl.DataFrame:
                 paths.append(entry.path[prefix:])
                 sizes.append(info.st_size)
                 mtimes.append(info.st_mtime_ns)
-                reasons.append(None if info.st_size <= MAX_FILE_BYTES else _size_check(info))
+                reasons.append(_size_check(info))
             elif entry.is_dir(follow_symlinks=False):
                 pending.append(entry.path)
             elif entry.is_symlink():

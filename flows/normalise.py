@@ -797,8 +797,8 @@ def _authors(
     """Owners named as on their latest capture; others by their most frequent spelling
     (`spellings`, see `name_spellings`). With `among`, those author ids only."""
     if among is not None:
-        spellings = spellings.filter(pl.col("author_id").is_in(among.implode()))
-        profiles = profiles.filter(pl.col("author_id").is_in(among.implode()))
+        inside = pl.col("author_id").is_in(among.implode())
+        spellings, profiles = spellings.filter(inside), profiles.filter(inside)
     owners = (
         profiles.sort(["captured_at", "sha256", "profile_index"], descending=[True, False, False])
         .group_by("author_id", maintain_order=True)

@@ -52,6 +52,10 @@ MANIFEST_SCHEMA: Final = {
     "mtime_ns": pl.Int64(),
     "sha256": pl.String(),
 }
+# The contents of each batch file read in this process, by the file's name. A batch is named
+# by a hash of its sorted contents (`State.write_batch`), so a name always holds the same
+# contents: a run reads each batch's list once, not once per table it looks up.
+_BATCH_CONTENTS: dict[str, pl.DataFrame] = {}
 
 
 class IngestLocked(RuntimeError):
@@ -140,10 +144,7 @@ class State:
     def parsed_sha256(self) -> frozenset[str]:
         """Contents already parsed by the current readers, in batches whose every table is
         there (a killed --rebuild removes the cache folder by folder)."""
-        files = [self.parsed / "parsed_file" / batch for batch in self._whole_batches()]
-        if not files:
-            return frozenset()
-        return frozenset(pl.scan_parquet(files).select("sha256").collect()["sha256"].to_list())
+        return frozenset(self._index(self._whole_batches())["sha256"].to_list())
 
     def write_batch(self, frames: dict[str, pl.DataFrame]) -> str:
         """Store one batch of parsed frames; returns the batch id."""
@@ -176,20 +177,17 @@ class State:
         if not batches:
             return {name: pl.LazyFrame(schema=schema) for name, schema in schemas.items()}
         wanted = sha256.unique().implode()
-        index = (
-            pl.scan_parquet(
-                [self.parsed / "parsed_file" / batch for batch in batches],
-                include_file_paths="batch_path",
-            )
-            .select("sha256", batch=_file_name("batch_path"))
-            .filter(pl.col("sha256").is_in(wanted))
-            .collect()
-        )
+        index = self._index(batches).filter(pl.col("sha256").is_in(wanted))
         chosen = index.group_by("sha256").agg(pl.col("batch").min())
         in_one_batch = chosen.height == index.height
+        # Only the batches holding a wanted content are scanned: after a few new files, one.
+        holding = sorted(set(chosen["batch"].to_list()))
         scans = {}
         for name, schema in schemas.items():
-            files = [self.parsed / name / batch for batch in batches]
+            files = [self.parsed / name / batch for batch in holding]
+            if not files:
+                scans[name] = pl.LazyFrame(schema=schema)
+                continue
             if in_one_batch:
                 scan = pl.scan_parquet(files, schema=schema).filter(pl.col("sha256").is_in(wanted))
             else:
@@ -204,6 +202,28 @@ class State:
                 scan = scan.unique(maintain_order=True)
             scans[name] = scan
         return scans
+
+    def _index(self, batches: list[str]) -> pl.DataFrame:
+        """The contents (`sha256`) of each of the batch files named (`batch`)."""
+        unknown = [batch for batch in batches if batch not in _BATCH_CONTENTS]
+        if unknown:
+            read = (
+                pl.scan_parquet(
+                    [self.parsed / "parsed_file" / batch for batch in unknown],
+                    include_file_paths="batch_path",
+                )
+                .select("sha256", batch=_file_name("batch_path"))
+                .collect()
+            )
+            by_batch = read.partition_by("batch", as_dict=True)
+            for batch in unknown:
+                _BATCH_CONTENTS[batch] = by_batch.get((batch,), read.clear())
+        # What this process holds stays the size of one state's index.
+        for gone in set(_BATCH_CONTENTS) - set(batches):
+            del _BATCH_CONTENTS[gone]
+        if not batches:
+            return pl.DataFrame(schema={"sha256": pl.String(), "batch": pl.String()})
+        return pl.concat([_BATCH_CONTENTS[batch] for batch in batches])
 
     def _whole_batches(self) -> list[str]:
         """File names of the batches whose every table is written, sorted."""
@@ -229,11 +249,7 @@ class State:
         self._remove_orphans(batches)
         if not batches:
             return False
-        cached = pl.scan_parquet(
-            [self.parsed / "parsed_file" / batch for batch in batches],
-            include_file_paths="batch_path",
-        ).select("sha256", batch=_file_name("batch_path"))
-        cached = cached.with_columns(is_live=pl.col("sha256").is_in(live.implode())).collect()
+        cached = self._index(batches).with_columns(is_live=pl.col("sha256").is_in(live.implode()))
         n_live = cached.filter(pl.col("is_live"))["sha256"].n_unique()
         by_batch = cached.group_by("batch").agg(pl.col("is_live").any(), n=pl.len())
         small = by_batch.filter(pl.col("is_live") & (pl.col("n") < _WHOLE_BATCH_CONTENTS))["batch"]

@@ -106,6 +106,9 @@ MAX_LAYERS: Final = 8
 # Threads writing the memo, while the normalisation and then the load go on.
 _WRITERS: Final = 2
 Frames = Mapping[str, pl.DataFrame | pl.LazyFrame]
+# The parsed frames of the given contents (`State.scan_frames` narrowed to the batches
+# holding them): an addition reads only what it needs of the parse cache.
+Scan = Callable[[pl.Series], Frames]
 # Receives each frame of an addition's memo, whole or `Replaced`.
 KeepAdded = Callable[[str, "pl.DataFrame | pl.LazyFrame | Replaced"], None]
 
@@ -310,16 +313,18 @@ class Normalised:
 
 
 def normalise_kept(
-    previous: Memo, new: MemoWriting, frames: Frames, files: pl.DataFrame
+    previous: Memo, new: MemoWriting, frames: Frames | Scan, files: pl.DataFrame
 ) -> Normalised:
     """The core tables, added to the `previous` memo when it allows (`normalise_added`),
     else normalised whole; `new` receives this normalisation's memo (its caller finishes
-    it). Also says which."""
+    it). Also says which. `frames` are the parsed frames of `files`, or how to scan those
+    of some of them."""
 
     def keep(name: str, frame: pl.DataFrame | pl.LazyFrame | Replaced) -> None:
         new.keep(name, frame, previous)
 
-    normalised = _normalised(previous, frames, files, new.code_fingerprint, keep)
+    scan = frames if callable(frames) else scanning(frames)
+    normalised = _normalised(previous, scan, files, new.code_fingerprint, keep)
     for name in PARTIAL_TABLES:
         if name in normalised.partial:
             rows, keys = normalised.tables[name], normalised.partial[name]
@@ -329,8 +334,18 @@ def normalise_kept(
     return normalised
 
 
+def scanning(frames: Frames) -> Scan:
+    """A `Scan` of frames in memory."""
+
+    def scan(sha256: pl.Series) -> Frames:
+        wanted = pl.col("sha256").is_in(sha256.implode())
+        return {name: frame.lazy().filter(wanted) for name, frame in frames.items()}
+
+    return scan
+
+
 def _normalised(
-    previous: Memo, frames: Frames, files: pl.DataFrame, code_fingerprint: str, keep: KeepAdded
+    previous: Memo, scan: Scan, files: pl.DataFrame, code_fingerprint: str, keep: KeepAdded
 ) -> Normalised:
     reason = previous.refusal(code_fingerprint)
     if reason is None:
@@ -344,9 +359,10 @@ def _normalised(
         else:
             noun = "content" if added.height == 1 else "contents"
             how = f"{added.height:,} new {noun} added to the last normalisation"
-            tables, partial = _add(memo, frames, files, added, keep)
+            tables, partial = _add(memo, scan, files, added, keep)
             return Normalised(tables, how, partial, memo)
-    return Normalised(normalise(frames, files, keep), f"normalised in full: {reason}", {}, {})
+    whole = scan(files["sha256"])
+    return Normalised(normalise(whole, files, keep), f"normalised in full: {reason}", {}, {})
 
 
 def _spliced(
@@ -393,20 +409,20 @@ def normalise_added(
     def keep_whole(name: str, frame: pl.DataFrame | pl.LazyFrame | Replaced) -> None:
         keep(name, frame.whole().collect() if isinstance(frame, Replaced) else frame)
 
-    tables, partial = _add(memo, frames, files, added, keep_whole)
+    tables, partial = _add(memo, scanning(frames), files, added, keep_whole)
     return Normalised(tables, "", partial, memo).whole_tables()
 
 
 def _add(
-    memo: Frames, frames: Frames, files: pl.DataFrame, added: pl.DataFrame, keep: KeepAdded
+    memo: Frames, scan: Scan, files: pl.DataFrame, added: pl.DataFrame, keep: KeepAdded
 ) -> tuple[dict[str, pl.DataFrame], dict[str, pl.Series]]:
     """`normalise_added`, given the `added` contents (`added_contents`): the tables, with
     those of `PARTIAL_TABLES` partial (see `Normalised`), and each partial table's keys."""
     keep("files", loaded_contents(files))
-    wanted = added["sha256"].implode()
+    frames = scan(added["sha256"])
 
     def added_only(name: str) -> pl.LazyFrame:
-        return frames[name].lazy().filter(pl.col("sha256").is_in(wanted))
+        return frames[name].lazy()
 
     new_profiles = _profiles(added_only("profile").collect(), added)
     new_observations = _paper_observations(
@@ -495,7 +511,7 @@ def _add(
     in_listing = pl.col("paper_id").is_in(listing.implode())
     listed = _with_latest_rank(observations.filter(in_listing))
     del observations
-    mention = frames["mention"].lazy().filter(pl.col("sha256").is_in(listed["sha256"].implode()))
+    mention = scan(listed["sha256"].unique())["mention"].lazy()
     fresh: dict[str, pl.DataFrame] = {}
     mentions = _resolve_mentions(
         mention, listed, profiles, profile_paper, crosswalk, fresh.__setitem__

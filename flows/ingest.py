@@ -334,11 +334,12 @@ def normalise_tables(ledger: pl.DataFrame, state_root: Path, memo: MemoWriting) 
     loaded = ledger.filter(pl.col("status") == "loaded")
     state = State(state_root)
     failures = state.load_frames(loaded["sha256"], ["failure"])["failure"]
-    # Scans: normalise reads each parsed table when it needs it and lets it go after.
+    # Scans: normalise reads each parsed table when it needs it and lets it go after, and an
+    # addition reads only the batches of the contents it looks at.
     normalised = normalise_kept(
         Memo(state.memo),
         memo,
-        state.scan_frames(loaded["sha256"], ["profile", "paper", "mention", "topic"]),
+        partial(state.scan_frames, tables=["profile", "paper", "mention", "topic"]),
         loaded.select("sha256", "path", "captured_at"),
     )
     normalised.tables["ingest_file"] = ledger.drop("mtime_ns")

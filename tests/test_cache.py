@@ -1,4 +1,5 @@
-"""The parse cache's compaction: small batches merged, whole ones kept, nothing lost."""
+"""The parse cache: lookups read only the batches they need; compaction merges small batches,
+keeps whole ones and loses nothing."""
 
 from __future__ import annotations
 
@@ -89,3 +90,33 @@ def test_a_cache_mostly_of_contents_no_longer_landed_is_merged_whole(tmp_path: P
     # One batch of the ten live contents: the 993 others are no longer cached.
     assert len(batch_files(state)) == 1 and f"{whole}.parquet" not in batch_files(state)
     assert state.parsed_sha256() == frozenset(live.to_list())
+
+
+def test_a_lookup_reads_only_the_batches_holding_the_contents_asked(tmp_path: Path):
+    state = State(tmp_path / "state")
+    state.write_batch(batch_of("asked", 3))
+    other = state.write_batch(batch_of("other", 3))
+    asked = pl.Series([hashlib.sha256(f"asked-{i}".encode()).hexdigest() for i in range(2)])
+    assert state.parsed_sha256() >= frozenset(asked.to_list())
+    # The other batch's profiles can no longer be read: a lookup that opened them would fail.
+    (state.parsed / "profile" / f"{other}.parquet").write_bytes(b"not parquet")
+
+    found = state.load_frames(asked, ["profile"])["profile"]
+
+    assert sorted(found["display_name"].to_list()) == ["asked 0", "asked 1"]
+    nothing = state.load_frames(pl.Series(["0" * 64]), ["profile", "paper"])
+    assert [frame.height for frame in nothing.values()] == [0, 0]
+
+
+def test_contents_of_a_batch_written_after_a_lookup_are_found(tmp_path: Path):
+    state = State(tmp_path / "state")
+    first = batch_of("first", 2)
+    state.write_batch(first)
+    assert state.parsed_sha256() == frozenset(first["parsed_file"]["sha256"].to_list())
+
+    later = batch_of("later", 2)
+    state.write_batch(later)
+
+    both = pl.concat([first["parsed_file"]["sha256"], later["parsed_file"]["sha256"]])
+    assert state.parsed_sha256() == frozenset(both.to_list())
+    assert sorted(cached_profiles(state, both)) == ["first 0", "first 1", "later 0", "later 1"]

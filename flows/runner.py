@@ -11,7 +11,6 @@ from typing import Any
 from prefect.context import SettingsContext, get_settings_context
 from prefect.settings import (
     PREFECT_API_URL,
-    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
     Settings,
     get_current_settings,
     temporary_settings,
@@ -90,16 +89,19 @@ _QUIET_SETTINGS: list[tuple[Settings, Settings]] = []
 def _without_heartbeats() -> Iterator[None]:
     """The current settings with flow heartbeats off.
 
-    Prefect validates a whole new settings object for a temporary change (70 ms, a quarter of
-    a run that finds nothing to do); the changed copy is made once per settings in force.
+    Prefect's `copy_with_update` validates a whole new settings object, reading every source
+    again (0.3 s in a fresh process): the settings in force are copied with only the flows'
+    heartbeat changed instead, once per settings in force.
     """
     context = get_settings_context()
     known = [quiet for source, quiet in _QUIET_SETTINGS if source is context.settings]
     if known:
         quiet = known[0]
     else:
-        quiet = context.settings.copy_with_update(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
-        _QUIET_SETTINGS[:] = [(context.settings, quiet)]
+        settings = context.settings
+        flows = settings.flows.model_copy(update={"heartbeat_frequency": None})
+        quiet = settings.model_copy(update={"flows": flows})
+        _QUIET_SETTINGS[:] = [(settings, quiet)]
     with SettingsContext(profile=context.profile, settings=quiet):
         yield
 

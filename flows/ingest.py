@@ -44,6 +44,7 @@ from flows.delta import (
     ROW_KEYS,
     Digests,
     Plan,
+    PublishedCopy,
     apply_changes,
     copy_published,
     load_refusal,
@@ -404,9 +405,11 @@ def prepare_load(
     normalised: Normalised,
     code_fingerprint: str,
     rebuild: bool,
+    copy: PublishedCopy | None = None,
 ) -> Plan:
     """Digest the new tables and decide how to load them (`flows.delta`); for an incremental
-    load, copy the published file to `build`. A full load gets every table whole."""
+    load, copy the published file to `build` (or take the `copy` started earlier). A full
+    load gets every table whole."""
     previous = Digests(state.digests)
     refusal = "full load: --rebuild" if rebuild else None
     if normalised.partial and refusal is None:
@@ -414,12 +417,14 @@ def prepare_load(
     if refusal is not None:
         normalised.make_whole()
     compared = digests.write(normalised.tables, code_fingerprint, normalised.partial, previous)
-    if refusal is not None:
-        return Plan(None, refusal)
-    plan = plan_load(previous, digests, warehouse, compared)
-    if plan.incremental and not copy_published(warehouse, build, previous):
-        plan = Plan(None, "full load: the published file changed while it was copied")
+    plan = Plan(None, refusal) if refusal else plan_load(previous, digests, warehouse, compared)
+    if plan.incremental:
+        copied = copy.wait() if copy else copy_published(warehouse, build, previous)
+        if not copied:
+            plan = Plan(None, "full load: the published file changed while it was copied")
     if not plan.incremental:
+        if copy:
+            copy.discard()
         normalised.make_whole()
     return plan
 
@@ -604,7 +609,8 @@ def ingest(
         _check_disk(state, warehouse)
         build = state.build_dir / f"build-{uuid.uuid4().hex[:12]}.duckdb"
         memo = MemoWriting(Memo(build.with_suffix(".memo")), fingerprints[0])
-        with _abandoned_on_error(memo):
+        copy = _copy_for_load(state, warehouse, build, fingerprints[0], rebuild)
+        with _abandoned_on_error(memo, copy):
             with _timed(summary, "normalise"):
                 ledger = build_ledger(rows, state.root)
                 normalised = normalise_tables(ledger, state.root, quote(memo))
@@ -622,7 +628,7 @@ def ingest(
             with _timed(summary, "load"):
                 digests = Digests(build.with_suffix(".digests"))
                 plan = prepare_load(
-                    state, warehouse, build, digests, normalised, fingerprints[0], rebuild
+                    state, warehouse, build, digests, normalised, fingerprints[0], rebuild, copy
                 )
                 summary.load = plan.reason
                 tables = normalised.tables
@@ -663,13 +669,27 @@ def ingest(
     return summary
 
 
+def _copy_for_load(
+    state: State, warehouse: Path, build: Path, code_fingerprint: str, rebuild: bool
+) -> PublishedCopy | None:
+    """The published file's copy for a load by changes, started now; None when this build
+    cannot load by changes whatever it holds (`load_refusal`)."""
+    previous = Digests(state.digests)
+    if rebuild or load_refusal(previous, warehouse, code_fingerprint) is not None:
+        return None
+    return PublishedCopy(warehouse, build, previous)
+
+
 @contextmanager
-def _abandoned_on_error(memo: MemoWriting) -> Iterator[None]:
-    """Stop writing `memo` when the run fails: it is never sealed, so never used."""
+def _abandoned_on_error(memo: MemoWriting, copy: PublishedCopy | None) -> Iterator[None]:
+    """Stop writing `memo` and copying the published file when the run fails: the memo is
+    never sealed, so never used, and the copy is removed."""
     try:
         yield
     except BaseException:
         memo.abandon()
+        if copy:
+            copy.discard()
         raise
 
 

@@ -142,3 +142,17 @@ def test_the_copy_is_dropped_when_the_published_file_changes_meanwhile(tmp_path:
     warehouse.write_bytes(b"z" * 1000)
     assert not delta.copy_published(warehouse, build, previous)
     assert not build.exists()
+
+
+def test_the_copy_made_in_the_background_is_the_published_file_or_nothing(tmp_path: Path):
+    warehouse, previous = _published(tmp_path, _tables(10))
+    build = tmp_path / "build" / "b.duckdb"
+    copy = delta.PublishedCopy(warehouse, build, previous)
+    assert copy.wait()
+    assert build.read_bytes() == warehouse.read_bytes()
+    copy.discard()
+    assert not build.exists()
+
+    warehouse.write_bytes(b"z" * 1000)
+    assert not delta.PublishedCopy(warehouse, build, previous).wait()
+    assert not build.exists()

@@ -52,10 +52,11 @@ MANIFEST_SCHEMA: Final = {
     "mtime_ns": pl.Int64(),
     "sha256": pl.String(),
 }
-# The contents of each batch file read in this process, by the file's name. A batch is named
-# by a hash of its sorted contents (`State.write_batch`), so a name always holds the same
-# contents: a run reads each batch's list once, not once per table it looks up.
-_BATCH_CONTENTS: dict[str, pl.DataFrame] = {}
+# The `parsed_file` rows of each batch read in this process, by folder and batch. A batch is
+# named by a hash of its sorted contents (`State.write_batch`) and the folder by the readers
+# that parsed them, so a batch of that name there always holds the same rows: a run reads
+# them once, not once per lookup.
+_BATCH_FILES: dict[tuple[str, str], pl.DataFrame] = {}
 
 
 class IngestLocked(RuntimeError):
@@ -181,14 +182,19 @@ class State:
         chosen = index.group_by("sha256").agg(pl.col("batch").min())
         in_one_batch = chosen.height == index.height
         # Only the batches holding a wanted content are scanned: after a few new files, one.
-        holding = sorted(set(chosen["batch"].to_list()))
+        holding = chosen["batch"].unique().sort().to_list()
         scans = {}
         for name, schema in schemas.items():
             files = [self.parsed / name / batch for batch in holding]
             if not files:
                 scans[name] = pl.LazyFrame(schema=schema)
                 continue
-            if in_one_batch:
+            if name == "parsed_file":
+                rows = self._parsed_files(holding).lazy().filter(pl.col("sha256").is_in(wanted))
+                if not in_one_batch:
+                    rows = rows.join(chosen.lazy(), on=["sha256", "batch"], how="semi")
+                scan = rows.select(list(schema))
+            elif in_one_batch:
                 scan = pl.scan_parquet(files, schema=schema).filter(pl.col("sha256").is_in(wanted))
             else:
                 scan = (
@@ -205,25 +211,33 @@ class State:
 
     def _index(self, batches: list[str]) -> pl.DataFrame:
         """The contents (`sha256`) of each of the batch files named (`batch`)."""
-        unknown = [batch for batch in batches if batch not in _BATCH_CONTENTS]
+        return self._parsed_files(batches).select("sha256", "batch")
+
+    def _parsed_files(self, batches: list[str]) -> pl.DataFrame:
+        """The `parsed_file` rows of the batch files named, each with its `batch`."""
+        folder = str(self.parsed)
+        unknown = [batch for batch in batches if (folder, batch) not in _BATCH_FILES]
         if unknown:
             read = (
                 pl.scan_parquet(
                     [self.parsed / "parsed_file" / batch for batch in unknown],
+                    schema=SCHEMAS["parsed_file"],
                     include_file_paths="batch_path",
                 )
-                .select("sha256", batch=_file_name("batch_path"))
+                .with_columns(batch=_file_name("batch_path"))
+                .drop("batch_path")
                 .collect()
             )
             by_batch = read.partition_by("batch", as_dict=True)
             for batch in unknown:
-                _BATCH_CONTENTS[batch] = by_batch.get((batch,), read.clear())
-        # What this process holds stays the size of one state's index.
-        for gone in set(_BATCH_CONTENTS) - set(batches):
-            del _BATCH_CONTENTS[gone]
-        if not batches:
-            return pl.DataFrame(schema={"sha256": pl.String(), "batch": pl.String()})
-        return pl.concat([_BATCH_CONTENTS[batch] for batch in batches])
+                _BATCH_FILES[folder, batch] = by_batch.get((batch,), read.clear())
+        # What this process holds stays the size of one state's batches.
+        for gone in set(_BATCH_FILES) - {(folder, batch) for batch in batches}:
+            del _BATCH_FILES[gone]
+        schema = {**SCHEMAS["parsed_file"], "batch": pl.String()}
+        return pl.concat(
+            [pl.DataFrame(schema=schema), *(_BATCH_FILES[folder, batch] for batch in batches)]
+        )
 
     def _whole_batches(self) -> list[str]:
         """File names of the batches whose every table is written, sorted."""

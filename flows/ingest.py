@@ -289,7 +289,9 @@ def build_ledger(files: pl.DataFrame, state_root: Path) -> pl.DataFrame:
         .unique("sha256")
     )
     ledger = files.join(parsed, on="sha256", how="left").sort("path")
-    first_path = pl.col("path").first().over("sha256", order_by="path")
+    # The ledger is in path order: a window's first row is the content's first path (a
+    # window ordered again by path took 0.1 s of 10^5 files, once per use).
+    first_path = pl.col("path").first().over("sha256")
     status = (
         pl.when(pl.col("skip_reason").is_not_null())
         .then(pl.lit("quarantined"))

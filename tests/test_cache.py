@@ -120,3 +120,19 @@ def test_contents_of_a_batch_written_after_a_lookup_are_found(tmp_path: Path):
     both = pl.concat([first["parsed_file"]["sha256"], later["parsed_file"]["sha256"]])
     assert state.parsed_sha256() == frozenset(both.to_list())
     assert sorted(cached_profiles(state, both)) == ["first 0", "first 1", "later 0", "later 1"]
+
+
+def test_a_content_cached_in_two_batches_is_looked_up_once(tmp_path: Path):
+    state = State(tmp_path / "state")
+    state.write_batch(batch_of("x", 2))
+    x0, y0 = batch_of("x", 1), batch_of("y", 1)
+    state.write_batch({name: pl.concat([x0[name], y0[name]]) for name in SCHEMAS})
+    shas = pl.concat([batch_of("x", 2)["parsed_file"]["sha256"], y0["parsed_file"]["sha256"]])
+
+    found = state.load_frames(shas, ["parsed_file", "profile"])
+
+    assert sorted(found["parsed_file"]["sha256"].to_list()) == sorted(shas.to_list())
+    assert sorted(found["profile"]["display_name"].to_list()) == ["x 0", "x 1", "y 0"]
+    # Asked again (from the rows this process already read), the answer is the same.
+    again = state.load_frames(shas, ["parsed_file"])["parsed_file"]
+    assert again.sort("sha256").equals(found["parsed_file"].sort("sha256"))

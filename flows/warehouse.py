@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Final
 
@@ -308,19 +309,39 @@ def build_session(path: Path, *, existing: bool = False) -> Iterator[None]:
         con.close()
 
 
-def publish(build: Path, target: Path) -> None:
-    """Atomically replace the published warehouse with a finished, closed build file."""
+def publish(build: Path, target: Path) -> threading.Thread | None:
+    """Atomically replace the published warehouse with a finished, closed build file.
+
+    The file replaced is removed in a background thread, returned (None when there was
+    none): freeing a 350 MB file's blocks took 0.24 s inside the replace. Until then it
+    stays linked beside the build, in the folder the next run clears.
+    """
     with build.open("rb") as handle:
         os.fsync(handle.fileno())
     target.parent.mkdir(parents=True, exist_ok=True)
     # A write-ahead log left by someone else's read-write session belongs to the old file.
     Path(f"{target}.wal").unlink(missing_ok=True)
+    replaced: Path | None = build.with_name(f"{build.name}.replaced")
+    try:
+        os.link(target, replaced)
+    except OSError:
+        replaced = None  # no file yet, or no link here: the replace frees it
     os.replace(build, target)
     directory = os.open(target.parent, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:
         os.close(directory)
+    if replaced is None:
+        return None
+    removing = threading.Thread(target=_remove, args=(replaced,), name="remove-replaced")
+    removing.start()
+    return removing
+
+
+def _remove(path: Path) -> None:
+    with suppress(OSError):  # the next run clears the folder
+        path.unlink(missing_ok=True)
 
 
 def free_bytes(folder: Path) -> int:

@@ -94,3 +94,32 @@ def test_importing_the_package_returns_freed_memory_at_once():
         check=True,
     ).stdout.strip()
     assert shown.endswith(",dirty_decay_ms:100,muzzy_decay_ms:0")
+
+
+def test_publishing_replaces_the_file_and_removes_the_old_one_while_its_readers_keep_it(
+    tmp_path: Path,
+):
+    target = tmp_path / "wh" / "w.duckdb"
+    builds = tmp_path / "build"
+    builds.mkdir()
+    for value in (1, 2):
+        build = builds / f"b{value}.duckdb"
+        with duckdb.connect(str(build)) as con:
+            con.execute("create table t as select ? as v", [value])
+        if value == 1:
+            assert warehouse.publish(build, target) is None  # nothing replaced
+            reader = duckdb.connect(str(target), read_only=True)
+            old_inode = target.stat().st_ino
+        else:
+            removing = warehouse.publish(build, target)
+            assert removing is not None
+            removing.join()
+    # The old file is gone from every folder, yet its reader still reads it.
+    assert list(builds.iterdir()) == [] and [p.name for p in target.parent.iterdir()] == [
+        "w.duckdb"
+    ]
+    assert target.stat().st_ino != old_inode
+    assert reader.sql("select v from t").fetchall() == [(1,)]
+    reader.close()
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.sql("select v from t").fetchall() == [(2,)]

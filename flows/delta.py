@@ -11,8 +11,8 @@ rows as after a full load, in another physical order.
 
 After an addition (`flows.incremental`) some tables come partial: only the rows of the keys
 the addition may have changed (papers; authors; snapshots for `profile_paper`). Their
-digests are the published build's with those keys' replaced, and only those keys are
-compared; a full load makes them whole first.
+digests are the published build's with those keys' replaced (kept as one more layer over
+them), and only those keys are compared; a full load makes them whole first.
 
 A full load is made instead when any of these holds:
 - it was asked for (`--rebuild`);
@@ -40,6 +40,7 @@ import duckdb
 import polars as pl
 
 from flows.cache import read_json_object, write_json_atomic
+from flows.layers import Layer, link_layers, scan_layers, takes_a_layer, write_layer
 from flows.warehouse import identifier, insert_rows
 
 # The column whose value groups a table's rows: a changed row rewrites every row of its key.
@@ -126,11 +127,14 @@ def _schema(frame: pl.DataFrame) -> list[list[str]]:
 
 @dataclass(frozen=True)
 class Digests:
-    """The row digests of one build: `<table>.parquet` per table and `about.json`.
+    """The row digests of one build: each table's layers (`flows.layers`; `<table>.parquet`
+    when written whole) and `about.json`.
 
     `about.json` holds the code fingerprint, the polars and DuckDB versions, each table's
-    columns and rows, and, once the build is published, the published file's size and
-    modification time and the size of the file after the last full load.
+    columns, rows and layers, and, once the build is published, the published file's size
+    and modification time and the size of the file after the last full load. A partial
+    table's digests are one more layer over the published build's (those keys' digests),
+    until it has `MAX_LAYERS`.
     """
 
     folder: Path
@@ -152,15 +156,27 @@ class Digests:
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True)
         rows = {}
+        layers: dict[str, list[Layer]] = {}
         compared: Compared = {}
         for name, frame in tables.items():
             digests = row_digests(frame, ROW_KEYS.get(name))
+            layers[name] = [Layer(f"{name}.parquet")]
             if name in partial:
                 if previous is None:
                     raise ValueError(f"table {name} is partial: the previous digests are needed")
-                among = pl.col("key").is_in(_as_keys(partial[name]))
+                keys = partial[name].cast(pl.String)
+                among = pl.col("key").is_in(keys.implode())
                 before = previous.table(name)
                 compared[name] = (before.filter(among), digests)
+                rows[name] = before.height - compared[name][0].height + digests.height
+                earlier = previous.layers(name)
+                if takes_a_layer(earlier):
+                    # The published build's layers, linked, and these keys' digests over them.
+                    layers[name] = [
+                        *link_layers(previous.folder, self.folder, earlier),
+                        write_layer(self.folder, name, len(earlier), digests, keys, "key"),
+                    ]
+                    continue
                 digests = pl.concat([before.filter(~among), digests])
             digests.write_parquet(self.folder / f"{name}.parquet", compression="lz4")
             rows[name] = digests.height
@@ -169,6 +185,7 @@ class Digests:
                 **_versions(code_fingerprint),
                 "schemas": {name: _schema(frame) for name, frame in tables.items()},
                 "rows": rows,
+                "layers": layers,
             }
         )
         return compared
@@ -176,8 +193,14 @@ class Digests:
     def about(self) -> dict | None:
         return read_json_object(self.folder / _ABOUT)
 
+    def layers(self, name: str) -> list[Layer]:
+        """The layers of table `name`'s digests, first first (`flows.layers`): one, the
+        whole table's, where `about.json` names none."""
+        layers = ((self.about() or {}).get("layers") or {}).get(name)
+        return [Layer(*layer) for layer in layers] if layers else [Layer(f"{name}.parquet")]
+
     def table(self, name: str) -> pl.DataFrame:
-        return pl.read_parquet(self.folder / f"{name}.parquet")
+        return scan_layers(self.folder, self.layers(name)).collect()
 
     def mark_published(self, warehouse: Path, full_size: int | None) -> None:
         """Record the published file this build became (and its size after a full load)."""
@@ -215,11 +238,6 @@ class Plan:
 
 def _versions(code_fingerprint: str) -> dict[str, str]:
     return {"code": code_fingerprint, "polars": pl.__version__, "duckdb": duckdb.__version__}
-
-
-def _as_keys(keys: pl.Series) -> pl.Series:
-    """`keys` as digests hold them, for `is_in`."""
-    return keys.cast(pl.String).implode()
 
 
 def load_refusal(previous: Digests, warehouse: Path, code_fingerprint: str) -> str | None:

@@ -29,7 +29,7 @@ papers or owner changed, for the load to put in place of theirs (`Normalised`).
 The memo keeps a frame as layers: the first written whole, each next one the rows to put in
 place of those of some keys (`Replaced`). An addition writes only its own layers and links
 the earlier ones from the last memo, in other threads while the run goes on; a frame with
-`MAX_LAYERS` layers is written whole again.
+`MAX_LAYERS` layers is written whole again (`flows.layers`).
 """
 
 from __future__ import annotations
@@ -40,11 +40,12 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Final
 
 import polars as pl
 
 from flows.cache import read_json_object, write_json_atomic
+from flows.layers import Layer, link_layers, replaced, scan_layers, takes_a_layer, write_layer
 from flows.normalise import (
     SOURCE_MENTION_COLUMNS,
     Keep,
@@ -100,9 +101,6 @@ PARTIAL_TABLES: Final = {
 # as fast, and its memo is as good.
 MAX_ADDED_SHARE: Final = 0.25
 _ABOUT: Final = "about.json"
-# A memo frame with this many layers is written whole again, so reading the memo stays
-# about as fast as reading each frame once (an addition's layers are about 1% of a frame).
-MAX_LAYERS: Final = 8
 # Threads writing the memo, while the normalisation and then the load go on.
 _WRITERS: Final = 2
 Frames = Mapping[str, pl.DataFrame | pl.LazyFrame]
@@ -127,16 +125,7 @@ class Replaced:
     def whole(self) -> pl.LazyFrame:
         if self.keys is None:
             return pl.concat([self.old.lazy(), self.rows.lazy()])
-        return _replaced(self.old, self.rows, self.keys, self.key)
-
-
-class Layer(NamedTuple):
-    """One layer of a memo frame: its rows, and the file of the keys (in column `key`)
-    whose earlier rows they replace (None for the first layer, or rows only added)."""
-
-    rows: str
-    drop: str | None = None
-    key: str | None = None
+        return replaced(self.old, self.rows, self.keys, self.key)
 
 
 @dataclass(frozen=True)
@@ -162,8 +151,13 @@ class Memo:
         it has fewer than `MAX_LAYERS`; otherwise whole (streamed)."""
         if isinstance(frame, Replaced):
             earlier = previous.layers(name) if previous is not None else None
-            if earlier and len(earlier) < MAX_LAYERS:
-                return [*self._linked(previous, earlier), self._layer(name, len(earlier), frame)]
+            if takes_a_layer(earlier):
+                linked = link_layers(previous.folder, self.folder, earlier)
+                number = len(earlier)
+                return [
+                    *linked,
+                    write_layer(self.folder, name, number, frame.rows, frame.keys, frame.key),
+                ]
             frame = frame.whole()
         path = self.folder / f"{name}.parquet"
         if isinstance(frame, pl.LazyFrame):
@@ -171,26 +165,6 @@ class Memo:
         else:
             frame.write_parquet(path, compression="lz4")
         return [Layer(path.name)]
-
-    def _linked(self, previous: Memo, layers: list[Layer]) -> list[Layer]:
-        """Hard links to `previous`'s files of `layers` (copies where links fail)."""
-        for layer in layers:
-            for file in filter(None, (layer.rows, layer.drop)):
-                try:
-                    os.link(previous.folder / file, self.folder / file)
-                except OSError:
-                    shutil.copyfile(previous.folder / file, self.folder / file)
-        return layers
-
-    def _layer(self, name: str, number: int, frame: Replaced) -> Layer:
-        layer = Layer(f"{name}.{number}.parquet")
-        frame.rows.write_parquet(self.folder / layer.rows, compression="lz4")
-        if frame.keys is None:
-            return layer
-        layer = layer._replace(drop=f"{name}.{number}.drop.parquet", key=frame.key)
-        keys = frame.keys.rename(frame.key).unique().to_frame()
-        keys.write_parquet(self.folder / layer.drop, compression="lz4")
-        return layer
 
     def seal(self, code_fingerprint: str, layers: Mapping[str, list[Layer]]) -> None:
         """Write `about.json`: the memo is complete."""
@@ -227,16 +201,7 @@ class Memo:
         return {name: self._frame(name) for name in (*MEMO, *PARTIAL_TABLES)}
 
     def _frame(self, name: str) -> pl.LazyFrame:
-        first, *later = self.layers(name) or []
-        frame = pl.scan_parquet(self.folder / first.rows)
-        for layer in later:
-            rows = pl.scan_parquet(self.folder / layer.rows)
-            if layer.drop is None or layer.key is None:
-                frame = pl.concat([frame, rows])
-            else:
-                keys = pl.read_parquet(self.folder / layer.drop)[layer.key]
-                frame = _replaced(frame, rows, keys, layer.key)
-        return frame
+        return scan_layers(self.folder, self.layers(name) or [])
 
     def _about(self) -> dict | None:
         return read_json_object(self.folder / _ABOUT)
@@ -373,7 +338,7 @@ def _spliced(
     order = PARTIAL_TABLES[name]
     # Stable: rows alike in the order's columns come from one content, in its order, and the
     # rows of one key all come from one side.
-    return _replaced(old, rows, keys, order[0]).sort(_order(*order), maintain_order=True)
+    return replaced(old, rows, keys, order[0]).sort(_order(*order), maintain_order=True)
 
 
 def replace_memo(kept: Path, new: Memo) -> None:
@@ -550,13 +515,6 @@ def _add(
 
 def _collect(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     return frame.lazy().collect()
-
-
-def _replaced(
-    old: pl.DataFrame | pl.LazyFrame, new: pl.DataFrame, keys: pl.Series, key: str = "paper_id"
-) -> pl.LazyFrame:
-    """`old` without the rows whose `key` is one of `keys`, then `new`."""
-    return pl.concat([old.lazy().filter(~pl.col(key).is_in(keys.implode())), new.lazy()])
 
 
 def _regroup(

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+import flows.layers
 from flows import delta
 
 _KEYS = st.sampled_from(["a", "b", "c", "d", None])
@@ -156,3 +157,33 @@ def test_the_copy_made_in_the_background_is_the_published_file_or_nothing(tmp_pa
     warehouse.write_bytes(b"z" * 1000)
     assert not delta.PublishedCopy(warehouse, build, previous).wait()
     assert not build.exists()
+
+
+def test_partial_digests_grow_by_layers_and_read_back_as_the_whole_tables_digests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(flows.layers, "MAX_LAYERS", 3)
+    papers = pl.DataFrame({"paper_id": [f"P{i}" for i in range(6)], "v": range(6)})
+    previous = delta.Digests(tmp_path / "d0")
+    previous.write({"paper": papers}, "code")
+    for step in range(1, 5):
+        # Each step changes one paper, removes another and adds a new one.
+        changed = [f"P{step}", f"P{step + 5}", f"P{step - 1}"]
+        papers = pl.concat(
+            [
+                papers.filter(~pl.col("paper_id").is_in(changed)),
+                pl.DataFrame({"paper_id": [f"P{step}", f"P{step + 5}"], "v": [10 * step] * 2}),
+            ]
+        )
+        rows = papers.filter(pl.col("paper_id").is_in(changed))
+        current = delta.Digests(tmp_path / f"d{step}")
+        compared = current.write({"paper": rows}, "code", {"paper": pl.Series(changed)}, previous)
+        whole = delta.row_digests(papers, "paper_id")
+        assert_frame_equal(_sorted(current.table("paper")), _sorted(whole))
+        assert current.about()["rows"]["paper"] == papers.height
+        # Layers 2, 3, then written whole (1), then 2 again.
+        assert len(current.layers("paper")) == [2, 3, 1, 2][step - 1], step
+        # Only the changed keys are compared, and they differ.
+        old, new = compared["paper"]
+        assert set(delta.changed_keys(old, new)["key"].to_list()) == set(changed)
+        previous = current

@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from flows import incremental
+import flows.layers
 from flows.incremental import (
     MEMO,
     PARTIAL_TABLES,
@@ -415,7 +415,7 @@ def test_the_memo_grows_by_layers_and_is_written_whole_again(
     """Each addition's memo links the last memo's layers and adds its own; a frame with
     `MAX_LAYERS` layers is written whole again. Read back, the memo always equals a whole
     normalisation's."""
-    monkeypatch.setattr(incremental, "MAX_LAYERS", 3)
+    monkeypatch.setattr(flows.layers, "MAX_LAYERS", 3)
     parts = _split(synthetic.files["path"].to_list(), 5, seed=5)
     so_far = set(parts[0])
 

@@ -40,7 +40,7 @@ import duckdb
 import polars as pl
 
 from flows.cache import read_json_object, write_json_atomic
-from flows.layers import Layer, link_layers, scan_layers, takes_a_layer, write_layer
+from flows.layers import Layer, add_layer, named_layers, scan_layers, takes_a_layer
 from flows.warehouse import identifier, insert_rows
 
 # The column whose value groups a table's rows: a changed row rewrites every row of its key.
@@ -166,16 +166,15 @@ class Digests:
                     raise ValueError(f"table {name} is partial: the previous digests are needed")
                 keys = partial[name].cast(pl.String)
                 among = pl.col("key").is_in(keys.implode())
-                before = previous.table(name)
+                earlier = previous.layers(name)
+                before = scan_layers(previous.folder, earlier).collect()
                 compared[name] = (before.filter(among), digests)
                 rows[name] = before.height - compared[name][0].height + digests.height
-                earlier = previous.layers(name)
                 if takes_a_layer(earlier):
                     # The published build's layers, linked, and these keys' digests over them.
-                    layers[name] = [
-                        *link_layers(previous.folder, self.folder, earlier),
-                        write_layer(self.folder, name, len(earlier), digests, keys, "key"),
-                    ]
+                    layers[name] = add_layer(
+                        previous.folder, self.folder, earlier, name, digests, keys, "key"
+                    )
                     continue
                 digests = pl.concat([before.filter(~among), digests])
             digests.write_parquet(self.folder / f"{name}.parquet", compression="lz4")
@@ -196,8 +195,7 @@ class Digests:
     def layers(self, name: str) -> list[Layer]:
         """The layers of table `name`'s digests, first first (`flows.layers`): one, the
         whole table's, where `about.json` names none."""
-        layers = ((self.about() or {}).get("layers") or {}).get(name)
-        return [Layer(*layer) for layer in layers] if layers else [Layer(f"{name}.parquet")]
+        return named_layers(self.about(), name) or [Layer(f"{name}.parquet")]
 
     def table(self, name: str) -> pl.DataFrame:
         return scan_layers(self.folder, self.layers(name)).collect()

@@ -45,7 +45,7 @@ from typing import Final
 import polars as pl
 
 from flows.cache import read_json_object, write_json_atomic
-from flows.layers import Layer, link_layers, replaced, scan_layers, takes_a_layer, write_layer
+from flows.layers import Layer, add_layer, named_layers, replaced, scan_layers, takes_a_layer
 from flows.normalise import (
     SOURCE_MENTION_COLUMNS,
     Keep,
@@ -152,12 +152,9 @@ class Memo:
         if isinstance(frame, Replaced):
             earlier = previous.layers(name) if previous is not None else None
             if takes_a_layer(earlier):
-                linked = link_layers(previous.folder, self.folder, earlier)
-                number = len(earlier)
-                return [
-                    *linked,
-                    write_layer(self.folder, name, number, frame.rows, frame.keys, frame.key),
-                ]
+                return add_layer(
+                    previous.folder, self.folder, earlier, name, frame.rows, frame.keys, frame.key
+                )
             frame = frame.whole()
         path = self.folder / f"{name}.parquet"
         if isinstance(frame, pl.LazyFrame):
@@ -193,9 +190,7 @@ class Memo:
 
     def layers(self, name: str) -> list[Layer] | None:
         """The layers of frame `name`, first first; None when the memo lacks it."""
-        about = self._about() or {}
-        layers = (about.get("layers") or {}).get(name)
-        return [Layer(*layer) for layer in layers] if layers else None
+        return named_layers(self._about(), name)
 
     def frames(self) -> dict[str, pl.LazyFrame]:
         return {name: self._frame(name) for name in (*MEMO, *PARTIAL_TABLES)}

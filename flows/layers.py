@@ -57,6 +57,28 @@ def scan_layers(folder: Path, layers: list[Layer]) -> pl.LazyFrame:
     return frame
 
 
+def named_layers(about: dict | None, name: str) -> list[Layer] | None:
+    """The layers `about` (a folder's `about.json`, under "layers") lists for frame `name`;
+    None when it lists none."""
+    layers = ((about or {}).get("layers") or {}).get(name)
+    return [Layer(*layer) for layer in layers] if layers else None
+
+
+def add_layer(
+    source: Path,
+    target: Path,
+    earlier: list[Layer],
+    name: str,
+    rows: pl.DataFrame,
+    keys: pl.Series | None,
+    key: str,
+) -> list[Layer]:
+    """Frame `name` in `target` as the `earlier` layers in `source` (linked) and one more:
+    `rows`, replacing the earlier rows of `keys` (see `write_layer`)."""
+    linked = link_layers(source, target, earlier)
+    return [*linked, write_layer(target, name, len(earlier), rows, keys, key)]
+
+
 def link_layers(source: Path, target: Path, layers: list[Layer]) -> list[Layer]:
     """Hard links in `target` to the files of `layers` in `source` (copies where links
     fail); returns `layers`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -56,29 +57,46 @@ def run_ingest(
     When something changed, the flow run takes that listing instead of listing again.
     `always_flow_run` starts one anyway (the flow makes the same check first).
     """
-    listing = None
-    if not (always_flow_run or rebuild):
-        unchanged, listing = look_for_changes(Path(raw_dir), Path(warehouse))
-        if unchanged:
-            return unchanged
-    runner = task_runner(workers, dask_address, dask_local)
-    flow = ingest.with_options(task_runner=runner)
-    # Heartbeats detect crashed runs on a server-backed deployment; an in-process run
-    # would only spend a second at exit waiting for the heartbeat thread.
-    with (
-        _progress(show_progress) as progress,
-        _shared_api(needed=not isinstance(runner, ThreadPoolTaskRunner)),
-        _without_heartbeats(),
-        handing_over(listing),
-    ):
-        return flow(
-            raw_dir=raw_dir,
-            warehouse=warehouse,
-            rebuild=rebuild,
-            batch_files=batch_files,
-            workers=workers,
-            progress=progress,
-        )
+    with _imports_frozen():
+        listing = None
+        if not (always_flow_run or rebuild):
+            unchanged, listing = look_for_changes(Path(raw_dir), Path(warehouse))
+            if unchanged:
+                return unchanged
+        runner = task_runner(workers, dask_address, dask_local)
+        flow = ingest.with_options(task_runner=runner)
+        # Heartbeats detect crashed runs on a server-backed deployment; an in-process run
+        # would only spend a second at exit waiting for the heartbeat thread.
+        with (
+            _progress(show_progress) as progress,
+            _shared_api(needed=not isinstance(runner, ThreadPoolTaskRunner)),
+            _without_heartbeats(),
+            handing_over(listing),
+        ):
+            return flow(
+                raw_dir=raw_dir,
+                warehouse=warehouse,
+                rebuild=rebuild,
+                batch_files=batch_files,
+                workers=workers,
+                progress=progress,
+            )
+
+
+@contextmanager
+def _imports_frozen() -> Iterator[None]:
+    """Keep the garbage collector away from the objects alive when a run starts.
+
+    A process that has imported Prefect, polars and DuckDB holds some 150,000 objects that
+    live as long as it does. The run's first allocations trigger collections that walk all of
+    them (0.1 s of the 0.2 s a no-change run over 10^4 files takes); frozen, they are skipped.
+    They are unfrozen when the run ends, so that the process still frees them when it exits.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 # Settings with heartbeats off, derived once from the settings in force (see below).

@@ -28,6 +28,10 @@ def _quiet_local_prefect() -> None:
         "DO_NOT_TRACK": "1",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "WARNING",
+        # The temporary API server is stopped when the command exits, sometimes while it still
+        # records the last task events (a history it would lose with it anyway); it then logs
+        # tracebacks of the cancelled writes. Its own messages are shown when critical.
+        "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
         "PREFECT_HOME": str(Path.home() / ".scholarhouse" / "prefect"),
     }

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -379,7 +379,7 @@ def _add(
     """`normalise_added`, given the `added` contents (`added_contents`): the tables, with
     those of `PARTIAL_TABLES` partial (see `Normalised`), and each partial table's keys."""
     keep("files", loaded_contents(files))
-    whole = _read_at_once(memo, _READ_WHOLE)
+    whole = _read_at_once(memo)
     frames = scan(added["sha256"])
 
     def added_only(name: str) -> pl.LazyFrame:
@@ -522,12 +522,12 @@ _READ_WHOLE: Final = (
 )  # fmt: skip
 
 
-def _read_at_once(memo: Frames, names: Iterable[str]) -> dict[str, pl.DataFrame]:
-    """The memo frames named, read side by side: at 10^5 profiles, 0.4 s against 0.8 s one
-    after another. The caller takes each out (`pop`) when it uses it, so that it is let go
-    as soon as the caller lets it go."""
-    names = list(names)
-    return dict(zip(names, pl.collect_all([memo[name].lazy() for name in names]), strict=True))
+def _read_at_once(memo: Frames) -> dict[str, pl.DataFrame]:
+    """The memo frames of `_READ_WHOLE`, read side by side: at 10^5 profiles, 0.4 s against
+    0.8 s one after another. The caller takes each out (`pop`) when it uses it, so that it is
+    let go as soon as the caller lets it go."""
+    frames = pl.collect_all([memo[name].lazy() for name in _READ_WHOLE])
+    return dict(zip(_READ_WHOLE, frames, strict=True))
 
 
 def _regroup(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -20,6 +22,7 @@ CONTRACT_TABLES: Final = (
     "author", "paper", "authorship", "profile_snapshot", "ingest_file", "author_metrics",
     "coauthor_edge", "topic_year", "profile_cluster",
 )  # fmt: skip
+QUIET_POOL: Final = "sqlalchemy.pool"
 
 
 def _quiet_local_prefect() -> None:
@@ -39,8 +42,53 @@ def _quiet_local_prefect() -> None:
         os.environ.setdefault(name, value)
     # Prefect makes its home folder but not the folders above it: on a fresh machine
     # ~/.scholarhouse does not exist yet, and its temporary API server would fail to start.
+    home = Path(os.environ["PREFECT_HOME"]).expanduser()
     with suppress(OSError):
-        Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
+        home.mkdir(parents=True, exist_ok=True)
+        _quiet_database_pool(home)
+
+
+def _quiet_database_pool(home: Path) -> None:
+    """Use Prefect's own logging config with SQLAlchemy's pool shown when critical.
+
+    The temporary API server can be stopped in the middle of a database write; the pool then
+    logs the cancelled rollback as an error, with its traceback, through the root logger, which
+    no Prefect setting quiets. The config is derived from the installed Prefect's and written
+    again when that changes. A config the user chose (PREFECT_LOGGING_SETTINGS_PATH, or a
+    logging.yml in the Prefect home) is left as it is."""
+    target = home / "scholarhouse-logging.yml"
+    chosen = os.environ.get("PREFECT_LOGGING_SETTINGS_PATH")
+    if (chosen and Path(chosen) != target) or (home / "logging.yml").exists():
+        return
+    spec = importlib.util.find_spec("prefect")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    default = Path(spec.submodule_search_locations[0]) / "logging" / "logging.yml"
+    stat = default.stat()
+    stamp = f"# Prefect's logging.yml ({stat.st_size} bytes, mtime_ns {stat.st_mtime_ns}), {QUIET_POOL}\n"
+    if not _starts_with(target, stamp):
+        import yaml
+
+        config = yaml.safe_load(default.read_text(encoding="utf-8"))
+        config["loggers"][QUIET_POOL] = {"level": "CRITICAL"}
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=home, prefix=".logging-", suffix=".yml", delete=False
+        ) as out:
+            written = Path(out.name)
+        try:
+            written.write_text(stamp + yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+            written.replace(target)
+        finally:
+            written.unlink(missing_ok=True)
+    os.environ["PREFECT_LOGGING_SETTINGS_PATH"] = str(target)
+
+
+def _starts_with(path: Path, first_line: str) -> bool:
+    try:
+        with path.open(encoding="utf-8") as text:
+            return text.readline() == first_line
+    except OSError:
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:

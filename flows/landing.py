@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -23,6 +24,8 @@ from flows.formats.records import ParsedFile, Quarantine
 # A folder named YYYY-MM-DD in a file's path states its capture date (git keeps no mtimes).
 _DATE_FOLDER: Final = r"^\d{4}-\d{2}-\d{2}$"
 _LINK_REASON: Final = "symbolic link: not followed"
+# From this many files on, `file_stats` asks pyarrow (importing it takes 0.1 s).
+_STAT_IN_BULK_FROM: Final = 20_000
 _log = logging.getLogger(__name__)
 RAW_FILE_SCHEMA: Final = {
     "path": pl.String(),
@@ -121,14 +124,12 @@ def discover_frame(raw_dir: Path) -> pl.DataFrame:
     """`discover` as a frame (path, size_bytes, mtime_ns, skip_reason), sorted by path.
 
     Built column by column: a landing zone holds 10^5 files, and a record per file costs
-    more than listing it.
+    more than listing it. A file that goes between the listing of its folder and its `stat`
+    is not listed (the next run sees the folder as it is then).
     """
     root = str(raw_dir.resolve())
     prefix = len(root.rstrip("/")) + 1
-    paths: list[str] = []
-    sizes: list[int] = []
-    mtimes: list[int] = []
-    reasons: list[str | None] = []
+    regular: list[str] = []
     skipped: list[RawFile] = []
     pending = [root]
     while pending:
@@ -144,17 +145,19 @@ def discover_frame(raw_dir: Path) -> pl.DataFrame:
         # folder here, as `follow_symlinks=False` tests the entry itself).
         for entry in entries:
             if entry.is_file(follow_symlinks=False):
-                info = entry.stat(follow_symlinks=False)
-                paths.append(entry.path[prefix:])
-                sizes.append(info.st_size)
-                mtimes.append(info.st_mtime_ns)
-                reasons.append(_size_check(info))
+                regular.append(entry.path)
             elif entry.is_dir(follow_symlinks=False):
                 pending.append(entry.path)
             elif entry.is_symlink():
                 skipped.append(_skipped(entry.path, entry.path[prefix:], _LINK_REASON))
             else:
                 skipped.append(_skipped(entry.path, entry.path[prefix:], "not a regular file"))
+    sizes, mtimes = file_stats(regular)
+    if None in sizes:
+        kept = [i for i, size in enumerate(sizes) if size is not None]
+        regular, sizes, mtimes = ([column[i] for i in kept] for column in (regular, sizes, mtimes))
+    paths = [path[prefix:] for path in regular]
+    reasons = [None if size <= MAX_FILE_BYTES else _size_check(size) for size in sizes]
     for raw in skipped:
         paths.append(raw.path)
         sizes.append(raw.size_bytes)
@@ -174,6 +177,49 @@ def discover_frame(raw_dir: Path) -> pl.DataFrame:
         {"path": paths, "size_bytes": sizes, "mtime_ns": mtimes, "skip_reason": reasons},
         schema=RAW_FILE_SCHEMA,
     ).sort("path")
+
+
+def file_stats(paths: list[str]) -> tuple[list[int | None], list[int | None]]:
+    """The size and modification time (ns) of each regular file of `paths`; None for one
+    that is gone or no longer a regular file.
+
+    From `_STAT_IN_BULK_FROM` files on they are asked of pyarrow's file system, a part per
+    core, each in its own thread: the calls leave the interpreter, so the cores' `stat`s
+    overlap. At 10^5 files on two cores: 0.15 s, against 0.35 s one call after another.
+    """
+    if len(paths) >= _STAT_IN_BULK_FROM:
+        try:
+            return _bulk_stats(paths)
+        except (OSError, UnicodeError):
+            pass  # a name pyarrow cannot take, or an error: each file's own error, below
+    sizes: list[int | None] = []
+    mtimes: list[int | None] = []
+    for path in paths:
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            info = None
+        regular = info is not None and stat.S_ISREG(info.st_mode)
+        sizes.append(info.st_size if regular else None)
+        mtimes.append(info.st_mtime_ns if regular else None)
+    return sizes, mtimes
+
+
+def _bulk_stats(paths: list[str]) -> tuple[list[int | None], list[int | None]]:
+    from pyarrow import fs
+
+    local = fs.LocalFileSystem()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    step = -(-len(paths) // max(1, cores or 1))
+    parts = [paths[start : start + step] for start in range(0, len(paths), step)]
+    with ThreadPoolExecutor(len(parts)) as pool:
+        infos = [info for part in pool.map(local.get_file_info, parts) for info in part]
+    # Only a regular file has a size (`type` makes an enum each time: 3 us a file). A name
+    # replaced by a link since it was listed is followed here; reading never follows one.
+    sizes = [info.size for info in infos]
+    mtimes = [info.mtime_ns for info in infos]
+    kept = [None if size is None else mtime for size, mtime in zip(sizes, mtimes, strict=True)]
+    return sizes, kept
 
 
 def capture_times(path: pl.Expr, mtime_ns: pl.Expr) -> pl.Expr:
@@ -275,9 +321,9 @@ def _is_within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
-def _size_check(info: os.stat_result) -> str | None:
-    if info.st_size > MAX_FILE_BYTES:
-        return f"file is {info.st_size:,} bytes (limit {MAX_FILE_BYTES:,})"
+def _size_check(size: int) -> str | None:
+    if size > MAX_FILE_BYTES:
+        return f"file is {size:,} bytes (limit {MAX_FILE_BYTES:,})"
     return None
 
 

@@ -9,15 +9,27 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
+from flows import landing
 from flows.formats import MAX_FILE_BYTES
 from flows.formats.profile_page import MAX_LINE_CHARS
 from flows.formats.records import ParsedFile, Quarantine
 from flows.ingest import RunSummary
-from flows.landing import RawFile, discover, read_raw_file
+from flows.landing import RawFile, discover, file_stats, read_raw_file
 from tests.conftest import SAMPLE
 from tests.reliability.pages import page
 
 LINK_REASON = "symbolic link: not followed"
+
+
+@pytest.fixture(autouse=True, params=["one stat a file", "stats in bulk"])
+def stats(request, monkeypatch) -> str:
+    """Every rule holds whichever way the files' sizes and times are asked: one `lstat` a
+    file (small landing zones) or pyarrow's, across threads (from `_STAT_IN_BULK_FROM`)."""
+    if request.param == "stats in bulk":
+        monkeypatch.setattr(landing, "_STAT_IN_BULK_FROM", 1)
+    return request.param
 
 
 def _by_path(raw: Path) -> dict[str, RawFile]:
@@ -186,3 +198,46 @@ def test_file_names_cannot_forge_rows_of_the_run_summary():
     (row,) = [line for line in lines if line.startswith("| notes.txt")]
     # One row, two cells: the bars inside the name and the reason are escaped.
     assert len(row.replace("\\|", "").split("|")) == 4 and "999" in row
+
+
+def test_a_file_gone_or_replaced_after_its_folder_was_listed_has_no_size(tmp_path: Path):
+    """Between a folder's listing and the files' `stat`s an entry can go, or become a folder
+    or a pipe: it is then not a regular file to list (the next run sees it as it is)."""
+    (tmp_path / "page.txt").write_text(page(1), encoding="utf-8")
+    (tmp_path / "empty.txt").touch()
+    (tmp_path / "now a folder").mkdir()
+    os.mkfifo(tmp_path / "now a pipe")
+    names = ["page.txt", "gone.txt", "now a folder", "now a pipe", "empty.txt"]
+    sizes, mtimes = file_stats([str(tmp_path / name) for name in names])
+    info = (tmp_path / "page.txt").stat()
+    assert sizes == [info.st_size, None, None, None, 0]
+    assert mtimes == [
+        info.st_mtime_ns,
+        None,
+        None,
+        None,
+        (tmp_path / "empty.txt").stat().st_mtime_ns,
+    ]
+
+
+def test_bulk_stats_agree_with_one_stat_a_file_on_many_files(tmp_path: Path, monkeypatch):
+    """pyarrow's, over several parts (one per core), in the order asked; and, with a name
+    among them that is not UTF-8 (which pyarrow refuses), all of them one by one."""
+    for i in range(300):
+        folder = tmp_path / f"{i % 7:02d}"
+        folder.mkdir(exist_ok=True)
+        (folder / f"{i}.txt").write_bytes(b"x" * i)
+    paths = sorted(str(path) for path in tmp_path.rglob("*.txt"))
+    bad = os.fsdecode(os.fsencode(str(tmp_path)) + b"/bad\xff.txt")
+    Path(bad).write_bytes(b"abc")
+    monkeypatch.setattr(landing, "_STAT_IN_BULK_FROM", 10**9)
+    one_by_one = file_stats(paths)
+    assert one_by_one[0] == [os.lstat(path).st_size for path in paths]
+    assert landing._bulk_stats(paths) == one_by_one
+    with_bad = [*paths[:150], bad, *paths[150:]]
+    with pytest.raises(UnicodeError):
+        landing._bulk_stats(with_bad)
+    expected = file_stats(with_bad)
+    assert expected[0][150] == 3
+    monkeypatch.setattr(landing, "_STAT_IN_BULK_FROM", 1)
+    assert file_stats(with_bad) == expected

@@ -391,15 +391,10 @@ def _add(
     )
     old_observations = whole.pop("observations")
     regrouped, retired, observations = _regroup(
-        whole.pop("paper_keys"), old_observations, new_observations, keep
+        whole.pop("paper_keys"), memo["observations"], old_observations, new_observations, keep
     )
     moved = _moved(old_observations, regrouped, retired)
-    # Only what the rest reads of an observation (a row each): the memo has the rest.
     old_observations = old_observations.select("sha256", "profile_index", "paper_id")
-    observations = observations.select(
-        "sha256", "paper_index", "profile_index", "paper_id", "source", "line", "captured_at",
-        "source_rank",
-    )  # fmt: skip
     papers = _papers(regrouped)
     chosen: dict[str, pl.DataFrame] = {}
     sources = _abstract_sources(memo, retired, added_only("paper"))
@@ -515,43 +510,64 @@ def _collect(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     return frame.lazy().collect()
 
 
-# The memo frames an addition reads whole (`_read_at_once`).
+# The memo frames an addition reads whole (`_read_at_once`), and the columns it reads of
+# those it does not read whole.
 _READ_WHOLE: Final = (
     "observations", "paper_keys", "profiles", "crosswalk", "unresolved", "spellings",
     "source_mentions",
 )  # fmt: skip
+_COLUMNS_READ: Final = {
+    # What the rest reads of every observation; the regrouped ones are read whole apart.
+    "observations": (
+        "sha256", "paper_index", "profile_index", "paper_id", "source", "line", "captured_at",
+        "source_rank",
+    ),
+}  # fmt: skip
 
 
 def _read_at_once(memo: Frames) -> dict[str, pl.DataFrame]:
-    """The memo frames of `_READ_WHOLE`, read side by side: at 10^5 profiles, 0.4 s against
-    0.8 s one after another. The caller takes each out (`pop`) when it uses it, so that it is
-    let go as soon as the caller lets it go."""
-    frames = pl.collect_all([memo[name].lazy() for name in _READ_WHOLE])
-    return dict(zip(_READ_WHOLE, frames, strict=True))
+    """The memo frames of `_READ_WHOLE` (the columns of `_COLUMNS_READ`), read side by side:
+    at 10^5 profiles, 0.2 s against 0.4 s one after another. The caller takes each out
+    (`pop`) when it uses it, so that it is let go as soon as the caller lets it go."""
+    scans = [memo[name].lazy() for name in _READ_WHOLE]
+    scans = [
+        scan.select(_COLUMNS_READ[name]) if name in _COLUMNS_READ else scan
+        for name, scan in zip(_READ_WHOLE, scans, strict=True)
+    ]
+    return dict(zip(_READ_WHOLE, pl.collect_all(scans), strict=True))
 
 
 def _regroup(
-    old_keys: pl.DataFrame, old: pl.DataFrame, added: pl.DataFrame, keep: KeepAdded
+    old_keys: pl.DataFrame,
+    old: pl.DataFrame | pl.LazyFrame,
+    read: pl.DataFrame,
+    added: pl.DataFrame,
+    keep: KeepAdded,
 ) -> tuple[pl.DataFrame, pl.Series, pl.DataFrame]:
     """Group the added observations with the old groups (of the `old` observations, whose
-    keys are `old_keys`) they share a key with.
+    keys are `old_keys`) they share a key with. `read` is some columns of every old
+    observation; only the observations of those groups are read whole from `old`.
 
     Returns the observations of those groups (ranked, with their new paper ids), the old ids
-    of the groups taken apart (`retired`), and every observation with its paper id."""
+    of the groups taken apart (`retired`), and every observation with its paper id (the
+    columns of `read`)."""
     retired = old_keys.join(paper_key_pairs(added).select("key"), on="key", how="semi")[
         "paper_id"
     ].unique()
     in_retired = pl.col("paper_id").is_in(retired.implode())
-    columns = [c for c in old.columns if c != "paper_id"]
+    names = old.lazy().collect_schema().names()
+    columns = [c for c in names if c != "paper_id"]
+    # Copied into one chunk: polars 2.1 can leave the text columns of a frame in memory,
+    # filtered lazily, in a state that a later `pl.format` panics on ("i < self.len()").
+    taken_apart = old.lazy().filter(in_retired).select(columns).collect().rechunk()
     grouped: dict[str, pl.DataFrame] = {}
     regrouped = _assign_paper_ids(
-        pl.concat([old.filter(in_retired).select(columns), added.select(columns)]),
-        grouped.__setitem__,
+        pl.concat([taken_apart, added.select(columns)]), grouped.__setitem__
     )
     keep("paper_keys", Replaced(old_keys, grouped["paper_keys"], retired))
-    observations = Replaced(old, regrouped.select(old.columns), retired)
-    keep("observations", observations)
-    return _with_latest_rank(regrouped), retired, observations.whole().collect()
+    keep("observations", Replaced(old, regrouped.select(names), retired))
+    every = Replaced(read, regrouped.select(read.columns), retired).whole().collect()
+    return _with_latest_rank(regrouped), retired, every
 
 
 def _moved(old: pl.DataFrame, regrouped: pl.DataFrame, retired: pl.Series) -> pl.DataFrame:

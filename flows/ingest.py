@@ -59,6 +59,7 @@ from flows.landing import (
     capture_times,
     discover_frame,
     read_batch_into_cache,
+    usable_cores,
 )
 from flows.warehouse import (
     build_session,
@@ -169,8 +170,9 @@ class Listing:
 
     `run_ingest` lists the folder to tell whether anything changed before it starts a flow
     run; when something did, the flow takes that listing instead of listing 10^5 files again
-    (0.3-0.9 s here). It is as current as the flow's own would be: a file that changes after either
-    listing is seen by the next run, its size and time no longer those in the manifest."""
+    (0.3-0.9 s here). It is as current as the flow's own would be: a file that changes after
+    either listing is seen by the next run, its size and time no longer those in the
+    manifest."""
 
     raw_dir: Path
     files: pl.DataFrame
@@ -465,8 +467,7 @@ def load_changes(
 def _threads_beside(con: duckdb.DuckDBPyConnection, lanes: int) -> Iterator[None]:
     """DuckDB's threads while `lanes` statements run at once: each statement's own thread
     works too, so DuckDB adds one thread per core beyond the lanes (none on two cores)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    con.execute("set threads = ?", [max(1, (cores or 1) - lanes + 1)])
+    con.execute("set threads = ?", [max(1, usable_cores() - lanes + 1)])
     try:
         yield
     finally:

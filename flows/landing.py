@@ -157,7 +157,7 @@ def discover_frame(raw_dir: Path) -> pl.DataFrame:
         kept = [i for i, size in enumerate(sizes) if size is not None]
         regular, sizes, mtimes = ([column[i] for i in kept] for column in (regular, sizes, mtimes))
     paths = [path[prefix:] for path in regular]
-    reasons = [None if size <= MAX_FILE_BYTES else _size_check(size) for size in sizes]
+    reasons = [None if size <= MAX_FILE_BYTES else _too_large(size) for size in sizes]
     for raw in skipped:
         paths.append(raw.path)
         sizes.append(raw.size_bytes)
@@ -209,8 +209,7 @@ def _bulk_stats(paths: list[str]) -> tuple[list[int | None], list[int | None]]:
     from pyarrow import fs
 
     local = fs.LocalFileSystem()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    step = -(-len(paths) // max(1, cores or 1))
+    step = -(-len(paths) // usable_cores())
     parts = [paths[start : start + step] for start in range(0, len(paths), step)]
     with ThreadPoolExecutor(len(parts)) as pool:
         infos = [info for part in pool.map(local.get_file_info, parts) for info in part]
@@ -220,6 +219,12 @@ def _bulk_stats(paths: list[str]) -> tuple[list[int | None], list[int | None]]:
     mtimes = [info.mtime_ns for info in infos]
     kept = [None if size is None else mtime for size, mtime in zip(sizes, mtimes, strict=True)]
     return sizes, kept
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity where the system tells it)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cores or 1)
 
 
 def capture_times(path: pl.Expr, mtime_ns: pl.Expr) -> pl.Expr:
@@ -321,10 +326,8 @@ def _is_within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
-def _size_check(size: int) -> str | None:
-    if size > MAX_FILE_BYTES:
-        return f"file is {size:,} bytes (limit {MAX_FILE_BYTES:,})"
-    return None
+def _too_large(size: int) -> str:
+    return f"file is {size:,} bytes (limit {MAX_FILE_BYTES:,})"
 
 
 def _with_text_name(raw: RawFile) -> RawFile:

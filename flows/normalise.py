@@ -156,6 +156,7 @@ def normalise(
     profiles = _profiles(lazy.pop("profile").collect(), files)
     paper = lazy.pop("paper")
     observations = _paper_observations(paper.drop("abstract").collect(), files, profiles)
+    profiles = with_papers_read(profiles, observations)
     observations = _with_latest_rank(_assign_paper_ids(observations, keep))
     as_text = pl.col("sha256").cast(pl.String)
     keep("observations", observations.drop("latest_rank").with_columns(as_text))
@@ -197,7 +198,7 @@ def normalise(
         "paper_topic": topics,
         "paper_citation": citations,
         "author_source_id": _source_ids(crosswalk),
-        "profile_snapshot": _snapshots(profiles, observations).with_columns(as_text),
+        "profile_snapshot": _snapshots(profiles).with_columns(as_text),
         "profile_paper": profile_paper_rows(profile_paper),
         "paper_observation": paper_observation,
     }
@@ -846,22 +847,26 @@ def paper_topics(papers: pl.DataFrame, stated: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([arxiv, stated]).unique().sort(_order("paper_id", "scheme", "topic"))
 
 
-def _snapshots(profiles: pl.DataFrame, observations: pl.DataFrame) -> pl.DataFrame:
+def with_papers_read(profiles: pl.DataFrame, observations: pl.DataFrame) -> pl.DataFrame:
+    """`profiles` with how many papers were read of each (`n_papers_read`): the observations
+    of its page. A page's papers come from its own content, so a profile's count never
+    changes; the memo keeps it with the profile."""
     read = (
         observations.filter(pl.col("profile_index").is_not_null())
         .group_by("sha256", "profile_index")
         .agg(n_papers_read=pl.len().cast(pl.Int32))
     )
-    return (
-        profiles.join(read, on=["sha256", "profile_index"], how="left")
-        .select(
-            "snapshot_id", "author_id", "captured_at", "source", "display_name", "h_index",
-            "i10_index", n_papers="n_papers_declared", n_citations="n_citations",
-            novelty_pct="novelty_pct", ai_score="ai_score",
-            n_papers_listed="n_papers_listed",
-            n_papers_read=pl.col("n_papers_read").fill_null(0),
-            primary_category="primary_category", source_author_id="source_author_id",
-            sha256="sha256", path="path", line="line",
-        )
-        .sort(_order("author_id", "captured_at", "snapshot_id"))
-    )  # fmt: skip
+    return _looked_up(profiles, read, ["sha256", "profile_index"]).with_columns(
+        pl.col("n_papers_read").fill_null(0)
+    )
+
+
+def _snapshots(profiles: pl.DataFrame) -> pl.DataFrame:
+    """`profile_snapshot`: one row per profile (`with_papers_read`), as of its capture."""
+    return profiles.select(
+        "snapshot_id", "author_id", "captured_at", "source", "display_name", "h_index",
+        "i10_index", n_papers="n_papers_declared", n_citations="n_citations",
+        novelty_pct="novelty_pct", ai_score="ai_score", n_papers_listed="n_papers_listed",
+        n_papers_read="n_papers_read", primary_category="primary_category",
+        source_author_id="source_author_id", sha256="sha256", path="path", line="line",
+    ).sort(_order("author_id", "captured_at", "snapshot_id"))  # fmt: skip

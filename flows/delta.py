@@ -167,16 +167,17 @@ class Digests:
                 keys = partial[name].cast(pl.String)
                 among = pl.col("key").is_in(keys.implode())
                 earlier = previous.layers(name)
-                before = scan_layers(previous.folder, earlier).collect()
-                compared[name] = (before.filter(among), digests)
-                rows[name] = before.height - compared[name][0].height + digests.height
+                # Only those keys' digests are read: the rest stay in their layers.
+                before = scan_layers(previous.folder, earlier)
+                compared[name] = (before.filter(among).collect(), digests)
+                rows[name] = previous.rows(name) - compared[name][0].height + digests.height
                 if takes_a_layer(earlier):
                     # The published build's layers, linked, and these keys' digests over them.
                     layers[name] = add_layer(
                         previous.folder, self.folder, earlier, name, digests, keys, "key"
                     )
                     continue
-                digests = pl.concat([before.filter(~among), digests])
+                digests = pl.concat([before.filter(~among).collect(), digests])
             digests.write_parquet(self.folder / f"{name}.parquet", compression="lz4")
             rows[name] = digests.height
         self._write_about(
@@ -196,6 +197,13 @@ class Digests:
         """The layers of table `name`'s digests, first first (`flows.layers`): one, the
         whole table's, where `about.json` names none."""
         return named_layers(self.about(), name) or [Layer(f"{name}.parquet")]
+
+    def rows(self, name: str) -> int:
+        """The rows of table `name`'s digests: as `about.json` says, else counted."""
+        rows = ((self.about() or {}).get("rows") or {}).get(name)
+        if isinstance(rows, int):
+            return rows
+        return scan_layers(self.folder, self.layers(name)).select(pl.len()).collect().item()
 
     def table(self, name: str) -> pl.DataFrame:
         return scan_layers(self.folder, self.layers(name)).collect()

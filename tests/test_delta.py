@@ -187,3 +187,18 @@ def test_partial_digests_grow_by_layers_and_read_back_as_the_whole_tables_digest
         old, new = compared["paper"]
         assert set(delta.changed_keys(old, new)["key"].to_list()) == set(changed)
         previous = current
+
+
+def test_digests_without_their_row_counts_are_counted(tmp_path: Path):
+    papers = pl.DataFrame({"paper_id": [f"P{i}" for i in range(6)], "v": range(6)})
+    previous = delta.Digests(tmp_path / "d0")
+    previous.write({"paper": papers}, "code")
+    about = previous.about()
+    del about["rows"]
+    (previous.folder / "about.json").write_text(json.dumps(about))
+    assert previous.rows("paper") == 6
+    rows = pl.DataFrame({"paper_id": ["P9"], "v": [9]})
+    current = delta.Digests(tmp_path / "d1")
+    current.write({"paper": rows}, "code", {"paper": pl.Series(["P0", "P9"])}, previous)
+    assert current.rows("paper") == current.about()["rows"]["paper"] == 6
+    assert current.table("paper").height == 6

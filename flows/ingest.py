@@ -51,7 +51,14 @@ from flows.delta import (
     plan_load,
     replace_digests,
 )
-from flows.incremental import Memo, MemoWriting, Normalised, normalise_kept, replace_memo
+from flows.incremental import (
+    Memo,
+    MemoWriting,
+    Normalised,
+    ReadAhead,
+    normalise_kept,
+    replace_memo,
+)
 from flows.landing import (
     RAW_FILE_SCHEMA,
     FileRow,
@@ -330,11 +337,17 @@ def build_ledger(files: pl.DataFrame, state_root: Path) -> pl.DataFrame:
 
 
 @task(cache_policy=NO_CACHE)
-def normalise_tables(ledger: pl.DataFrame, state_root: Path, memo: MemoWriting) -> Normalised:
+def normalise_tables(
+    ledger: pl.DataFrame,
+    state_root: Path,
+    memo: MemoWriting,
+    read_ahead: ReadAhead | None = None,
+) -> Normalised:
     """Keys, dates, categories and identities: the core tables as frames, added to the memo
     of the published build's normalisation when only new files came (`flows.incremental`:
     the tables of `PARTIAL_TABLES` then hold only the changed keys' rows). `memo`
-    receives this normalisation's memo, written while the run goes on. Also says how it
+    receives this normalisation's memo, written while the run goes on; `read_ahead` is
+    what an addition reads of the last memo, being read (`ReadAhead`). Also says how it
     normalised."""
     loaded = ledger.filter(pl.col("status") == "loaded")
     state = State(state_root)
@@ -346,6 +359,7 @@ def normalise_tables(ledger: pl.DataFrame, state_root: Path, memo: MemoWriting) 
         memo,
         partial(state.scan_frames, tables=["profile", "paper", "mention", "topic"]),
         loaded.select("sha256", "path", "captured_at"),
+        read_ahead,
     )
     normalised.tables["ingest_file"] = ledger.drop("mtime_ns")
     normalised.tables["ingest_failure"] = (
@@ -591,6 +605,12 @@ def ingest(
         with _timed(summary, "discover"):
             parsed = state.parsed_sha256()
             unchanged, to_read = plan_reads(files, state.read_manifest(), quote(parsed))
+        # What an addition reads of the last normalisation's memo is read meanwhile.
+        read_ahead = None
+        if not rebuild:
+            read_ahead = ReadAhead.start(
+                Memo(state.memo), code_fingerprint(), files.height, len(to_read)
+            )
         with _timed(summary, "read"):
             just_read = _read(raw_dir, to_read, parsed, state, batch_files, workers, progress)
             rows = pl.concat([unchanged, just_read])
@@ -604,6 +624,8 @@ def ingest(
             # (a run killed after publishing, or a killed --rebuild, left no manifest of them).
             if to_read:
                 state.write_manifest(_manifest(rows))
+            if read_ahead:
+                read_ahead.drop()
             summary.changed = False
             summary.published = True
             summary.files = _published_file_counts(counts, warehouse)
@@ -616,7 +638,7 @@ def ingest(
         with _abandoned_on_error(memo, copy):
             with _timed(summary, "normalise"):
                 ledger = build_ledger(rows, state.root)
-                normalised = normalise_tables(ledger, state.root, quote(memo))
+                normalised = normalise_tables(ledger, state.root, quote(memo), quote(read_ahead))
                 summary.normalised = normalised.how
             _return_freed_memory()
             _summarise_files(summary, ledger, normalised.tables)

@@ -25,6 +25,7 @@ from flows.incremental import (
     PARTIAL_TABLES,
     Memo,
     MemoWriting,
+    ReadAhead,
     added_contents,
     normalise_added,
     normalise_kept,
@@ -407,6 +408,44 @@ def test_a_memo_is_used_only_whole_and_by_the_code_that_made_it(
         assert_frame_equal(kept[name].sort(order, maintain_order=True), whole[name])
     (memo.folder / "spellings.parquet").unlink()
     assert memo.refusal("code1") == "the memo of the last normalisation lacks spellings"
+
+
+def test_an_addition_takes_the_memo_read_ahead_and_a_whole_normalisation_drops_it(
+    synthetic: Landing, tmp_path: Path
+) -> None:
+    paths = synthetic.files["path"].to_list()
+    memo = Memo(tmp_path / "memo")
+    writing = MemoWriting(memo, "code")
+    files = synthetic.files.filter(pl.col("path").is_in(paths[:-3]))
+    normalise_kept(Memo(tmp_path / "none"), writing, synthetic.frames, files)
+    writing.finish()
+    # Read ahead only what an addition will likely use.
+    assert ReadAhead.start(memo, "code", len(paths), len(paths) // 2) is None, "too many new"
+    assert ReadAhead.start(memo, "other code", len(paths), 3) is None, "a memo refused"
+    assert ReadAhead.start(Memo(tmp_path / "none"), "code", len(paths), 3) is None
+
+    ahead = ReadAhead.start(memo, "code", len(paths), 3)
+    assert ahead is not None
+    writing = MemoWriting(Memo(tmp_path / "later"), "code")
+    added = normalise_kept(memo, writing, synthetic.frames, synthetic.files, ahead)
+    writing.finish()
+    assert added.how == "3 new contents added to the last normalisation"
+    _assert_equal(added.whole_tables(), normalise(synthetic.frames, synthetic.files), "added")
+    with pytest.raises(RuntimeError, match="taken or dropped"):
+        ahead.take()
+
+    # A content now at another path: normalised whole, and the read-ahead is let go.
+    moved = synthetic.files.with_columns(
+        path=pl.when(pl.col("path") == paths[0]).then(pl.lit("moved.txt")).otherwise("path")
+    )
+    ahead = ReadAhead.start(memo, "code", len(paths), 3)
+    assert ahead is not None
+    writing = MemoWriting(Memo(tmp_path / "again"), "code")
+    whole = normalise_kept(memo, writing, synthetic.frames, moved, ahead)
+    writing.finish()
+    assert whole.how.startswith("normalised in full"), whole.how
+    with pytest.raises(RuntimeError, match="taken or dropped"):
+        ahead.take()
 
 
 def test_the_memo_grows_by_layers_and_is_written_whole_again(

@@ -57,6 +57,9 @@ MANIFEST_SCHEMA: Final = {
 # that parsed them, so a batch of that name there always holds the same rows: a run reads
 # them once, not once per lookup.
 _BATCH_FILES: dict[tuple[str, str], pl.DataFrame] = {}
+# The last manifest this process read, by the version of its file (path, inode, size, times:
+# a manifest is always written anew and renamed into place).
+_MANIFEST_READ: dict[tuple[str, int, int, int, int], pl.DataFrame] = {}
 
 
 class IngestLocked(RuntimeError):
@@ -135,9 +138,25 @@ class State:
         self.manifest_path.unlink(missing_ok=True)
 
     def read_manifest(self) -> pl.DataFrame:
-        if not self.manifest_path.exists():
+        """The manifest; read once per version of its file (a run reads it up to three times:
+        0.02-0.03 s each at 10^5 files)."""
+        try:
+            stat = self.manifest_path.stat()
+        except FileNotFoundError:
             return pl.DataFrame(schema=MANIFEST_SCHEMA)
-        return pl.read_parquet(self.manifest_path)
+        version = (
+            str(self.manifest_path),
+            stat.st_ino,
+            stat.st_size,
+            stat.st_mtime_ns,
+            stat.st_ctime_ns,
+        )
+        frame = _MANIFEST_READ.get(version)
+        if frame is None:
+            frame = pl.read_parquet(self.manifest_path)
+            _MANIFEST_READ.clear()
+            _MANIFEST_READ[version] = frame
+        return frame
 
     def write_manifest(self, manifest: pl.DataFrame) -> None:
         write_parquet_atomic(manifest.select(list(MANIFEST_SCHEMA)), self.manifest_path)
@@ -146,6 +165,12 @@ class State:
         """Contents already parsed by the current readers, in batches whose every table is
         there (a killed --rebuild removes the cache folder by folder)."""
         return frozenset(self._index(self._whole_batches())["sha256"].to_list())
+
+    def parsed_files(self) -> pl.DataFrame:
+        """The `parsed_file` row of every content in the cache, once each (a content in two
+        batches has the same row in both, as the same readers made it). Contents no longer
+        in the landing zone are among them until the cache is compacted."""
+        return self._parsed_files(self._whole_batches()).drop("batch").unique("sha256")
 
     def write_batch(self, frames: dict[str, pl.DataFrame]) -> str:
         """Store one batch of parsed frames; returns the batch id."""

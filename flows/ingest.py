@@ -292,11 +292,9 @@ def read_batches_in_processes(
 @task(cache_policy=NO_CACHE)
 def build_ledger(files: pl.DataFrame, state_root: Path) -> pl.DataFrame:
     """One row per raw file: loaded, duplicate (same bytes as a loaded file) or quarantined."""
-    parsed = (
-        State(state_root)
-        .load_frames(files["sha256"].drop_nulls(), ["parsed_file"])["parsed_file"]
-        .unique("sha256")
-    )
+    # Every cached content's row, joined: picking out the files' contents first took 0.06 s
+    # of 10^5 files, against 0.006 s.
+    parsed = State(state_root).parsed_files()
     ledger = files.join(parsed, on="sha256", how="left").sort("path")
     # The ledger is in path order: a window's first row is the content's first path (a
     # window ordered again by path took 0.1 s of 10^5 files, once per use).

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.cache import State
+from flows.cache import MANIFEST_SCHEMA, State
 from flows.formats.frames import SCHEMAS
 
 
@@ -136,3 +136,33 @@ def test_a_content_cached_in_two_batches_is_looked_up_once(tmp_path: Path):
     # Asked again (from the rows this process already read), the answer is the same.
     again = state.load_frames(shas, ["parsed_file"])["parsed_file"]
     assert again.sort("sha256").equals(found["parsed_file"].sort("sha256"))
+
+
+def test_every_cached_content_has_one_parsed_file_row(tmp_path: Path):
+    state = State(tmp_path / "state")
+    assert state.parsed_files().is_empty()
+    state.write_batch(batch_of("x", 2))
+    x0, y0 = batch_of("x", 1), batch_of("y", 1)
+    state.write_batch({name: pl.concat([x0[name], y0[name]]) for name in SCHEMAS})
+    rows = state.parsed_files()
+    assert rows.columns == list(SCHEMAS["parsed_file"])
+    shas = pl.concat([batch_of("x", 2)["parsed_file"]["sha256"], y0["parsed_file"]["sha256"]])
+    assert sorted(rows["sha256"].to_list()) == sorted(shas.to_list())
+    assert rows.sort("sha256").equals(
+        state.load_frames(shas, ["parsed_file"])["parsed_file"].sort("sha256")
+    )
+
+
+def test_the_manifest_read_is_the_file_as_last_written(tmp_path: Path):
+    state = State(tmp_path / "state")
+    assert state.read_manifest().is_empty()
+    state.root.mkdir(parents=True)
+    rows = {"path": ["a.txt"], "size_bytes": [1], "mtime_ns": [5], "sha256": ["x"]}
+    state.write_manifest(pl.DataFrame(rows, schema=MANIFEST_SCHEMA))
+    assert state.read_manifest()["sha256"].to_list() == ["x"]
+    # Rewritten at once with rows of the same size: read again, not taken from memory.
+    state.write_manifest(pl.DataFrame({**rows, "sha256": ["y"]}, schema=MANIFEST_SCHEMA))
+    assert state.read_manifest()["sha256"].to_list() == ["y"]
+    assert State(tmp_path / "state").read_manifest()["sha256"].to_list() == ["y"]
+    state.manifest_path.unlink()
+    assert state.read_manifest().is_empty()

@@ -78,6 +78,7 @@ from flows.normalise import (
     profile_paper_rows,
     with_author_ids,
     with_nodes,
+    with_owners,
     with_papers_read,
 )
 
@@ -490,10 +491,7 @@ def _add(
     profiles = with_author_ids(profiles, crosswalk)
     keep("profiles", profiles)
     keep("crosswalk", crosswalk)
-    profile_paper = profile_paper.join(
-        profiles.select("sha256", "profile_index", "snapshot_id", "author_id"),
-        on=["sha256", "profile_index"],
-    )
+    profile_paper = with_owners(profile_paper, profiles)
     # Each table is made as soon as it can be, so what it is made from can go.
     tables["author_source_id"] = _source_ids(crosswalk)
     tables["profile_snapshot"] = _snapshots(profiles)
@@ -542,7 +540,9 @@ def _add(
     authors = pl.concat(
         [old_spellings.filter(in_redone)["author_id"], new_spellings["author_id"], owners]
     ).unique()
-    spellings = pl.concat([old_spellings.filter(~in_redone), new_spellings])
+    # Only the spellings of those authors: the others' rows are not made again.
+    among = pl.col("author_id").is_in(authors.implode())
+    spellings = pl.concat([old_spellings.filter(~in_redone & among), new_spellings.filter(among)])
     del old_spellings
     keep("unresolved", Replaced(unresolved, fresh["unresolved"], redone))
     del unresolved

@@ -176,10 +176,7 @@ def normalise(
     profiles, crosswalk = _assign_owner_ids(profiles, profile_paper, source_mentions)
     keep("profiles", profiles.with_columns(as_text))
     keep("crosswalk", crosswalk)
-    profile_paper = profile_paper.join(
-        profiles.select("sha256", "profile_index", "snapshot_id", "author_id"),
-        on=["sha256", "profile_index"],
-    )
+    profile_paper = with_owners(profile_paper, profiles)
     # A scan: the listed names (a row each) are read inside, and only the columns used.
     mentions = _resolve_mentions(mention, observations, profiles, profile_paper, crosswalk, keep)
     authorship = _authorships(mentions, profile_paper)
@@ -475,10 +472,24 @@ def _citation_observations(observations: pl.DataFrame) -> pl.DataFrame:
 
 
 def _profile_papers(observations: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
+    """(sha256, profile_index, paper_id, line) of each observation on a profile's page, with
+    the row of that profile in `profiles` (`profile_row`, see `with_owners`)."""
+    pages = profiles.select("sha256", "profile_index").with_row_index("profile_row")
     return (
         observations.filter(pl.col("profile_index").is_not_null())
-        .join(profiles.select("sha256", "profile_index"), on=["sha256", "profile_index"])
-        .select("sha256", "profile_index", "paper_id", "line")
+        .join(pages, on=["sha256", "profile_index"])
+        .select("sha256", "profile_index", "paper_id", "line", "profile_row")
+    )
+
+
+def with_owners(profile_paper: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
+    """`profile_paper` with the snapshot id and author id of each row's profile: `profiles`
+    are the rows `_profile_papers` was given, in that order, with those ids added. Taken by
+    row number (at 10^5 profiles, 0.005 s against 0.08 s joining the pages again)."""
+    rows = profile_paper["profile_row"]
+    return profile_paper.with_columns(
+        snapshot_id=profiles["snapshot_id"].gather(rows),
+        author_id=profiles["author_id"].gather(rows),
     )
 
 

@@ -244,9 +244,9 @@ class MemoWriting:
 
 class ReadAhead:
     """The frames an addition reads whole of the memo (`_read_at_once`), read in another
-    thread from the start of a run, while the run lists and reads the new files (polars
-    reads without holding the interpreter): at 10^5 profiles they take 0.2 s. `take` waits
-    for them; `drop` lets them go, unread or as soon as read."""
+    thread while the run reads the new files (polars reads without holding the
+    interpreter): at 10^5 profiles they take 0.2 s. `take` waits for them; `drop` lets them
+    go, unread or as soon as read."""
 
     def __init__(self, memo: Memo) -> None:
         pool = ThreadPoolExecutor(1, thread_name_prefix="memo-read")

@@ -487,7 +487,9 @@ def _add(
         ]
     )
     old_crosswalk = whole.pop("crosswalk")
-    crosswalk = _regroup_owners(old_crosswalk, changed, profiles, profile_paper, source_mentions)
+    crosswalk, regrouped_nodes = _regroup_owners(
+        old_crosswalk, changed, profiles, profile_paper, source_mentions
+    )
     profiles = with_author_ids(profiles, crosswalk)
     keep("profiles", profiles)
     keep("crosswalk", crosswalk)
@@ -497,7 +499,7 @@ def _add(
     tables["profile_snapshot"] = _snapshots(profiles)
 
     unresolved = whole.pop("unresolved")
-    pages = _changed_pages(renamed, added, old_profiles, profiles)
+    pages = _changed_pages(renamed, old_profiles, profiles)
     page = ["sha256", "profile_index"]
     listing = pl.concat(
         [
@@ -509,7 +511,7 @@ def _add(
                 (old_profiles, profiles),
                 unresolved,
             ),
-            _listing_changed_ids(old_crosswalk, crosswalk, source_mentions),
+            _listing_changed_ids(old_crosswalk, crosswalk, regrouped_nodes, source_mentions),
         ]
     ).unique()
     # The owners, before and after, of the pages whose papers or owner changed.
@@ -686,8 +688,9 @@ def _regroup_owners(
     profiles: pl.DataFrame,
     profile_paper: pl.DataFrame,
     source_mentions: pl.DataFrame,
-) -> pl.DataFrame:
-    """The crosswalk, with the owners of the `changed` nodes grouped again.
+) -> tuple[pl.DataFrame, pl.Series]:
+    """The crosswalk, with the owners of the `changed` nodes grouped again, and the nodes
+    grouped again (only their author ids may differ from the old crosswalk's).
 
     Two nodes are joined only when they share a name key or an ORCID, old or new. So the
     nodes that share one with a changed node, and those that share one with them, and so on
@@ -714,7 +717,8 @@ def _regroup_owners(
         identity.filter(inside),
         papers_of_nodes(profiles.filter(inside), profile_paper, source_mentions.filter(inside)),
     )
-    return pl.concat([old_crosswalk.filter(~inside), regrouped.select(old_crosswalk.columns)])
+    crosswalk = pl.concat([old_crosswalk.filter(~inside), regrouped.select(old_crosswalk.columns)])
+    return crosswalk, nodes
 
 
 def _closure(nodes: pl.Series, links: tuple[tuple[pl.DataFrame, str], ...]) -> pl.Series:
@@ -733,23 +737,21 @@ def _closure(nodes: pl.Series, links: tuple[tuple[pl.DataFrame, str], ...]) -> p
 
 
 def _changed_pages(
-    renamed: pl.DataFrame,
-    added: pl.DataFrame,
-    old_profiles: pl.DataFrame,
-    profiles: pl.DataFrame,
+    renamed: pl.DataFrame, old_profiles: pl.DataFrame, profiles: pl.DataFrame
 ) -> pl.DataFrame:
     """The pages (sha256, profile_index) whose papers or owner changed: an added page, a page
     with a paper whose id changed (`renamed`: the old observations whose id changed), a page
-    whose owner changed. A page's papers are its observations', so nothing else changes them."""
+    whose owner changed. A page's papers are its observations', so nothing else changes them.
+
+    `profiles` holds the rows of `old_profiles` first, in their order, then the added pages':
+    an old page's owner, before and after, is in the same row of each (no join is needed)."""
     page = ["sha256", "profile_index"]
     renamed = renamed.select(page)
-    owner_changed = (
-        old_profiles.select(*page, "author_id")
-        .join(profiles.select(*page, "author_id"), on=page)
-        .filter(pl.col("author_id") != pl.col("author_id_right"))
-        .select(page)
+    n_old = old_profiles.height
+    owner_changed = old_profiles.select(page).filter(
+        old_profiles["author_id"] != profiles["author_id"].head(n_old)
     )
-    fresh = profiles.join(added.select("sha256"), on="sha256", how="semi").select(page)
+    fresh = profiles.slice(n_old).select(page)
     return pl.concat([renamed.drop_nulls(), owner_changed, fresh]).unique()
 
 
@@ -802,8 +804,15 @@ def _papers_to_resolve(
 
 
 def _listing_changed_ids(
-    old_crosswalk: pl.DataFrame, crosswalk: pl.DataFrame, source_mentions: pl.DataFrame
+    old_crosswalk: pl.DataFrame,
+    crosswalk: pl.DataFrame,
+    regrouped: pl.Series,
+    source_mentions: pl.DataFrame,
 ) -> pl.Series:
-    """Papers that list a source id whose author changed."""
-    nodes = _changed(*(c.select("node", "author_id") for c in (old_crosswalk, crosswalk)))
+    """Papers that list a source id whose author changed: one of the `regrouped` nodes (every
+    other node kept its author id)."""
+    inside = pl.col("node").is_in(regrouped.implode())
+    nodes = _changed(
+        *(c.filter(inside).select("node", "author_id") for c in (old_crosswalk, crosswalk))
+    )
     return source_mentions.filter(pl.col("node").is_in(nodes["node"].implode()))["paper_id"]

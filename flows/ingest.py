@@ -614,7 +614,8 @@ def ingest(
             rows = pl.concat([unchanged, just_read])
         _return_freed_memory()
         summary.n_files_read = len(to_read)
-        summary.n_files_parsed = len(state.parsed_sha256() - parsed) if to_read else 0
+        # The contents read now that the cache did not hold: each was parsed into it.
+        summary.n_files_parsed = len(set(just_read["sha256"].drop_nulls().to_list()) - parsed)
         fingerprints = (code_fingerprint(), input_fingerprint(rows))
         published, counts = _read_published(state)
         if not rebuild and warehouse.exists() and published == fingerprints:

@@ -118,7 +118,8 @@ def test_unchanged_check_needs_no_flow_and_sees_every_kind_of_change(
 
 
 def test_a_touched_but_identical_file_is_rehashed_not_reparsed(raw_dir: Path, warehouse: Path):
-    ingest(raw_dir, warehouse)
+    first = ingest(raw_dir, warehouse)
+    assert first.n_files_read == 1 and first.n_files_parsed == 1
     before = read_tables(warehouse)
     sample = next(raw_dir.rglob("*.txt"))
     sample.touch()
@@ -127,6 +128,13 @@ def test_a_touched_but_identical_file_is_rehashed_not_reparsed(raw_dir: Path, wa
     after = read_tables(warehouse)
     for name in before:
         assert_frame_equal(before[name], after[name])
+    # Two copies of a new content and one of a known content: one new content is parsed.
+    text = sample.read_text(encoding="utf-8")
+    (sample.parent / "copy.txt").write_text(text, encoding="utf-8")
+    for name in ("new-a.txt", "new-b.txt"):
+        (sample.parent / name).write_text(text + "\n", encoding="utf-8")
+    more = ingest(raw_dir, warehouse)
+    assert more.n_files_read == 3 and more.n_files_parsed == 1
 
 
 def test_copies_are_duplicates_and_bad_files_are_quarantined_with_reasons(

@@ -584,11 +584,7 @@ def _read_at_once(memo: Frames) -> dict[str, pl.DataFrame]:
     """The memo frames of `_READ_WHOLE` (the columns of `_COLUMNS_READ`), read side by side:
     at 10^5 profiles, 0.2 s against 0.4 s one after another. The caller takes each out
     (`pop`) when it uses it, so that it is let go as soon as the caller lets it go."""
-    scans = [memo[name].lazy() for name in _READ_WHOLE]
-    scans = [
-        scan.select(_COLUMNS_READ[name]) if name in _COLUMNS_READ else scan
-        for name, scan in zip(_READ_WHOLE, scans, strict=True)
-    ]
+    scans = [memo[name].lazy().select(_COLUMNS_READ.get(name, "*")) for name in _READ_WHOLE]
     return dict(zip(_READ_WHOLE, pl.collect_all(scans), strict=True))
 
 

@@ -603,12 +603,11 @@ def ingest(
         with _timed(summary, "discover"):
             parsed = state.parsed_sha256()
             unchanged, to_read = plan_reads(files, state.read_manifest(), quote(parsed))
+        code = code_fingerprint()
         # What an addition reads of the last normalisation's memo is read meanwhile.
         read_ahead = None
         if not rebuild:
-            read_ahead = ReadAhead.start(
-                Memo(state.memo), code_fingerprint(), files.height, len(to_read)
-            )
+            read_ahead = ReadAhead.start(Memo(state.memo), code, files.height, len(to_read))
         with _timed(summary, "read"):
             just_read = _read(raw_dir, to_read, parsed, state, batch_files, workers, progress)
             rows = pl.concat([unchanged, just_read])
@@ -616,7 +615,7 @@ def ingest(
         summary.n_files_read = len(to_read)
         # The contents read now that the cache did not hold: each was parsed into it.
         summary.n_files_parsed = len(set(just_read["sha256"].drop_nulls().to_list()) - parsed)
-        fingerprints = (code_fingerprint(), input_fingerprint(rows))
+        fingerprints = (code, input_fingerprint(rows))
         published, counts = _read_published(state)
         if not rebuild and warehouse.exists() and published == fingerprints:
             # The published build is of these very files: remember their sizes and times

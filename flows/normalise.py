@@ -485,7 +485,7 @@ def _profile_papers(observations: pl.DataFrame, profiles: pl.DataFrame) -> pl.Da
 def with_owners(profile_paper: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
     """`profile_paper` with the snapshot id and author id of each row's profile: `profiles`
     are the rows `_profile_papers` was given, in that order, with those ids added. Taken by
-    row number (at 10^5 profiles, 0.005 s against 0.08 s joining the pages again)."""
+    row number (at 10^5 profiles, 0.04 s against 0.08 s joining the pages again)."""
     rows = profile_paper["profile_row"]
     return profile_paper.with_columns(
         snapshot_id=profiles["snapshot_id"].gather(rows),

@@ -500,7 +500,6 @@ def _add(
 
     unresolved = whole.pop("unresolved")
     pages = _changed_pages(renamed, old_profiles, profiles)
-    page = ["sha256", "profile_index"]
     listing = pl.concat(
         [
             regrouped["paper_id"],
@@ -515,9 +514,7 @@ def _add(
         ]
     ).unique()
     # The owners, before and after, of the pages whose papers or owner changed.
-    owners = pl.concat(
-        [p.join(pages, on=page, how="semi")["author_id"] for p in (old_profiles, profiles)]
-    )
+    owners = pl.concat([_on_pages(p, pages)["author_id"] for p in (old_profiles, profiles)])
     del old_observations, old_profiles, old_crosswalk, source_mentions
     in_listing = pl.col("paper_id").is_in(listing.implode())
     listed = _with_latest_rank(observations.filter(in_listing))
@@ -529,8 +526,10 @@ def _add(
     )
     tables["authorship"] = _authorships(mentions, profile_paper.filter(in_listing))
     # A snapshot's papers change only with its page's papers or owner.
-    tables["profile_paper"] = profile_paper_rows(profile_paper.join(pages, on=page, how="semi"))
-    snapshots = profiles.join(pages, on=page, how="semi")["snapshot_id"]
+    tables["profile_paper"] = profile_paper_rows(
+        profile_paper.filter(pl.col("profile_row").is_in(pages.implode()))
+    )
+    snapshots = _on_pages(profiles, pages)["snapshot_id"]
     del profile_paper
     redone = pl.concat([retired, listing]).unique()
     old_spellings = whole.pop("spellings")
@@ -734,21 +733,32 @@ def _closure(nodes: pl.Series, links: tuple[tuple[pl.DataFrame, str], ...]) -> p
 
 def _changed_pages(
     renamed: pl.DataFrame, old_profiles: pl.DataFrame, profiles: pl.DataFrame
-) -> pl.DataFrame:
-    """The pages (sha256, profile_index) whose papers or owner changed: an added page, a page
-    with a paper whose id changed (`renamed`: the old observations whose id changed), a page
-    whose owner changed. A page's papers are its observations', so nothing else changes them.
+) -> pl.Series:
+    """The pages whose papers or owner changed, as their rows in `profiles` (`profile_row`),
+    sorted: an added page, a page with a paper whose id changed (`renamed`: the old
+    observations whose id changed), a page whose owner changed. A page's papers are its
+    observations', so nothing else changes them.
 
     `profiles` holds the rows of `old_profiles` first, in their order, then the added pages':
-    an old page's owner, before and after, is in the same row of each (no join is needed)."""
+    an old page's owner, before and after, is in the same row of each (no join is needed),
+    and an old page keeps its row number."""
     page = ["sha256", "profile_index"]
-    renamed = renamed.select(page)
     n_old = old_profiles.height
-    owner_changed = old_profiles.select(page).filter(
-        old_profiles["author_id"] != profiles["author_id"].head(n_old)
-    )
-    fresh = profiles.slice(n_old).select(page)
-    return pl.concat([renamed.drop_nulls(), owner_changed, fresh]).unique()
+    row = pl.int_range(pl.len(), dtype=pl.UInt32)
+    renamed_rows = old_profiles.select(*page, profile_row=row).join(
+        renamed.select(page).drop_nulls().unique(), on=page, how="semi"
+    )["profile_row"]
+    owner_changed = old_profiles.select(
+        profile_row=row.filter(old_profiles["author_id"] != profiles["author_id"].head(n_old))
+    )["profile_row"]
+    fresh = pl.int_range(n_old, profiles.height, dtype=pl.UInt32, eager=True)
+    return pl.concat([renamed_rows, owner_changed, fresh]).unique().sort()
+
+
+def _on_pages(profiles: pl.DataFrame, pages: pl.Series) -> pl.DataFrame:
+    """The rows of `profiles` at the sorted row numbers `pages` (`_changed_pages`) that it
+    holds: `old_profiles` holds only the first rows of `profiles`."""
+    return profiles[pages.filter(pages < profiles.height)]
 
 
 def _changed(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
@@ -764,7 +774,7 @@ def _changed(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
 
 
 def _papers_to_resolve(
-    changed_pages: pl.DataFrame,
+    changed_pages: pl.Series,
     old_observations: pl.DataFrame,
     profile_paper: pl.DataFrame,
     profiles: tuple[pl.DataFrame, pl.DataFrame],
@@ -775,8 +785,9 @@ def _papers_to_resolve(
     whose owners' papers, changed. Owners and their papers change only through changed
     pages, so only the owners of those pages are compared, old against new."""
     page = ["sha256", "profile_index"]
-    on_changed_pages = profile_paper.join(changed_pages, on=page, how="semi")["paper_id"]
-    touched = [p.join(changed_pages, on=page, how="semi") for p in profiles]
+    in_changed = pl.col("profile_row").is_in(changed_pages.implode())
+    on_changed_pages = profile_paper.filter(in_changed)["paper_id"]
+    touched = [_on_pages(p, changed_pages) for p in profiles]
     authors = pl.concat([p["author_id"] for p in touched]).unique().implode()
     old_profiles = profiles[0]
     old_holdings = old_observations.join(

@@ -691,48 +691,46 @@ def _other_owners(
     share papers with a page that shows the paper (the owner holding the paper first, then
     the most shared papers, then the smallest id), as `other_author_id`; none when no owner
     qualifies. A function of its own, so its large intermediate frames go when it returns."""
-    page = ["sha256", "profile_index"]
-    rows = profile_paper.select(*page, "paper_id", "author_id")
+    # A page is its profile's row number (`_profile_papers`): joins on one integer, not on
+    # a 64-character content hash and an index.
+    page = "profile_row"
+    rows = profile_paper.select(page, "paper_id", "author_id")
     # Only two kinds of rows take part: those of a page that shows a wanted paper, and those
     # of an owner with a wanted name key (after an addition, a few thousand of 10^6).
-    showing = rows.filter(pl.col("paper_id").is_in(wanted["paper_id"].implode())).select(page)
+    showing = rows.filter(pl.col("paper_id").is_in(wanted["paper_id"].implode()))[page]
     named_owners = profiles.filter(pl.col("name_key").is_in(wanted["name_key"].implode()))
     page_papers = pl.concat(
         [
-            rows.join(showing.unique(), on=page, how="semi"),
+            rows.filter(pl.col(page).is_in(showing.implode())),
             rows.filter(pl.col("author_id").is_in(named_owners["author_id"].implode())),
         ]
     ).unique()
     # Owners with the name key of an unresolved name, on each page that shows its paper...
     named = wanted.join(
         named_owners.select("name_key", candidate="author_id").unique(), on="name_key"
-    ).join(page_papers.select("paper_id", "sha256", "profile_index"), on="paper_id")
+    ).join(page_papers.select("paper_id", page), on="paper_id")
     # ... count the papers that page shares with the owner's pages: from the papers each
     # page shows that the owner holds (joining every paper of a page to every candidate
     # first would make 10^7 rows at 10^5 pages).
     candidate_papers = page_papers.select(candidate="author_id", shared="paper_id").unique()
-    shows = page_papers.select("sha256", "profile_index", "author_id", shared="paper_id")
-    pairs = named.select("sha256", "profile_index", "candidate").unique()
+    shows = page_papers.select(page, "author_id", shared="paper_id")
+    pairs = named.select(page, "candidate").unique()
     # Only the pages and candidates of some pair take part (the pair filter below implies
     # both); narrowing them first keeps the join from pairing every page with every holder.
     overlap = (
-        shows.join(
-            pairs.select("sha256", "profile_index").unique(),
-            on=["sha256", "profile_index"],
-            how="semi",
-        )
+        shows.filter(pl.col(page).is_in(pairs[page].implode()))
         .join(
             candidate_papers.join(pairs.select("candidate").unique(), on="candidate", how="semi"),
             on="shared",
         )
         .filter(pl.col("author_id") != pl.col("candidate"))
-        .join(pairs, on=["sha256", "profile_index", "candidate"], how="semi")
-        .group_by("sha256", "profile_index", "candidate")
+        .join(pairs, on=[page, "candidate"], how="semi")
+        .group_by(page, "candidate")
         .agg(n_shared=pl.col("shared").n_unique())
     )
     holds = candidate_papers.select("candidate", paper_id="shared", holds=pl.lit(True))
     return (
-        named.join(overlap, on=["sha256", "profile_index", "candidate"])
+        named.join(overlap, on=[page, "candidate"])
         .group_by("paper_id", "name_key", "candidate")
         .agg(pl.col("n_shared").max())
         .join(holds, on=["candidate", "paper_id"], how="left")

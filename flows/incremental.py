@@ -88,8 +88,9 @@ MEMO: Final = (
     "unresolved", "spellings", "stated_topics", "abstract_from",
 )  # fmt: skip
 # The tables an addition hands over partial (see `Normalised`), each with its order, whose
-# first column keys its rows: those with a row per paper (or per paper and more), the
-# authors, and the papers of each profile snapshot. The memo holds them whole.
+# first column keys its rows (but where `_KEYS` names another): those with a row per paper
+# (or per paper and more), the authors, the profile snapshots and the papers of each. The
+# memo holds them whole.
 PARTIAL_TABLES: Final = {
     "paper": ("paper_id",),
     "paper_observation": ("paper_id", "sha256", "line"),
@@ -98,7 +99,9 @@ PARTIAL_TABLES: Final = {
     "authorship": ("paper_id", "author_id"),
     "author": ("author_id",),
     "profile_paper": ("snapshot_id", "paper_id"),
+    "profile_snapshot": ("author_id", "captured_at", "snapshot_id"),
 }
+_KEYS: Final = {"profile_snapshot": "snapshot_id"}
 # More added contents than this share of all makes a whole normalisation: it is then about
 # as fast, and its memo is as good.
 MAX_ADDED_SHARE: Final = 0.25
@@ -280,8 +283,8 @@ class Normalised:
     """The core tables of a normalisation and how it was made.
 
     After an addition, a table named in `partial` holds only the rows of the keys
-    `partial[name]` (paper ids; author ids for `author`, snapshot ids for `profile_paper`):
-    those keys' rows in the last normalisation's table are to be replaced by them (keys gone
+    `partial[name]` (paper ids; author ids for `author`, snapshot ids for `profile_snapshot`
+    and `profile_paper`): those keys' rows in the last normalisation's table are to be replaced by them (keys gone
     included), and its other rows stand as they are. The whole table is `whole(name)`; the
     new memo holds it too. The load replaces only those keys' rows, and none of the 10^6
     others needs to be sorted, written or digested again."""
@@ -327,7 +330,7 @@ def normalise_kept(
     for name in PARTIAL_TABLES:
         if name in normalised.partial:
             rows, keys = normalised.tables[name], normalised.partial[name]
-            keep(name, Replaced(normalised.previous[name], rows, keys, PARTIAL_TABLES[name][0]))
+            keep(name, Replaced(normalised.previous[name], rows, keys, partial_key(name)))
         else:
             keep(name, normalised.tables[name])
     return normalised
@@ -380,7 +383,12 @@ def _spliced(
     order = PARTIAL_TABLES[name]
     # Stable: rows alike in the order's columns come from one content, in its order, and the
     # rows of one key all come from one side.
-    return replaced(old, rows, keys, order[0]).sort(_order(*order), maintain_order=True)
+    return replaced(old, rows, keys, partial_key(name)).sort(_order(*order), maintain_order=True)
+
+
+def partial_key(name: str) -> str:
+    """The column whose values key the rows of `PARTIAL_TABLES` table `name`."""
+    return _KEYS.get(name, PARTIAL_TABLES[name][0])
 
 
 def replace_memo(kept: Path, new: Memo) -> None:
@@ -496,7 +504,6 @@ def _add(
     profile_paper = with_owners(profile_paper, profiles)
     # Each table is made as soon as it can be, so what it is made from can go.
     tables["author_source_id"] = _source_ids(crosswalk)
-    tables["profile_snapshot"] = _snapshots(profiles)
 
     unresolved = whole.pop("unresolved")
     pages = _changed_pages(renamed, old_profiles, profiles)
@@ -529,7 +536,9 @@ def _add(
     tables["profile_paper"] = profile_paper_rows(
         profile_paper.filter(pl.col("profile_row").is_in(pages.implode()))
     )
-    snapshots = _on_pages(profiles, pages)["snapshot_id"]
+    # A snapshot's row changes only with its page's owner (its papers read are its own).
+    tables["profile_snapshot"] = _snapshots(_on_pages(profiles, pages))
+    snapshots = tables["profile_snapshot"]["snapshot_id"]
     del profile_paper
     redone = pl.concat([retired, listing]).unique()
     old_spellings = whole.pop("spellings")
@@ -551,7 +560,7 @@ def _add(
     tables["author"] = _authors(spellings, profiles, authors)
     del spellings, profiles
 
-    partial = {"author": authors, "profile_paper": snapshots}
+    partial = {"author": authors, "profile_paper": snapshots, "profile_snapshot": snapshots}
     for name, order in PARTIAL_TABLES.items():
         tables[name] = rows = tables[name].sort(_order(*order), maintain_order=True)
         if name not in partial:

@@ -30,11 +30,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
 from flows.formats.frames import SCHEMAS
+
+if TYPE_CHECKING:
+    from polars._typing import ParquetCompression
 
 _FORMATS_DIR: Final = Path(__file__).parent / "formats"
 _READER_MODULES: Final = (Path(__file__).parent / "categories.py",)
@@ -159,7 +162,10 @@ class State:
         return frame
 
     def write_manifest(self, manifest: pl.DataFrame) -> None:
-        write_parquet_atomic(manifest.select(list(MANIFEST_SCHEMA)), self.manifest_path)
+        # lz4: at 10^5 files, written in 0.035 s and read in 0.008 s, against zstd's 0.08 s
+        # and 0.016 s (9 MB against 5 MB); every run reads it, every changing run writes it.
+        frame = manifest.select(list(MANIFEST_SCHEMA))
+        write_parquet_atomic(frame, self.manifest_path, compression="lz4")
 
     def parsed_sha256(self) -> frozenset[str]:
         """Contents already parsed by the current readers, in batches whose every table is
@@ -341,11 +347,13 @@ def _file_name(path_column: str) -> pl.Expr:
     return pl.col(path_column).str.extract(r"([^/\\]+)$")
 
 
-def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
+def write_parquet_atomic(
+    frame: pl.DataFrame, path: Path, compression: ParquetCompression = "zstd"
+) -> None:
     """Write to a temporary name in the same folder, fsync, then rename over the target."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    frame.write_parquet(temporary)
+    frame.write_parquet(temporary, compression=compression)
     with temporary.open("rb") as handle:
         os.fsync(handle.fileno())
     os.replace(temporary, path)

@@ -556,9 +556,10 @@ def input_fingerprint(rows: pl.DataFrame) -> str:
             pl.lit("\0"),
             pl.col("mtime_ns").cast(pl.String),
             pl.lit("\n"),
-        )
+        ).str.join("")
     )
-    return hashlib.sha256("".join(lines.to_series().to_list()).encode()).hexdigest()[:16]
+    # Joined by polars: a list of 10^5 texts joined in Python took twice as long.
+    return hashlib.sha256(lines.item().encode()).hexdigest()[:16]
 
 
 @contextmanager

@@ -447,8 +447,10 @@ def _add(
         return frames[name].lazy()
 
     new_profiles = _profiles(added_only("profile").collect(), added)
+    # The new profiles come after the old ones (`profiles` below).
+    n_old = whole["profiles"].height
     new_observations = _paper_observations(
-        added_only("paper").drop("abstract").collect(), added, new_profiles
+        added_only("paper").drop("abstract").collect(), added, new_profiles, n_old
     )
     new_profiles = with_papers_read(new_profiles, new_observations)
     old_observations = whole.pop("observations")
@@ -473,7 +475,7 @@ def _add(
     old_profiles = whole.pop("profiles")
     new_profiles = with_nodes(new_profiles)
     profiles = pl.concat([old_profiles.drop("author_id"), new_profiles])
-    profile_paper = _profile_papers(observations, profiles)
+    profile_paper = _profile_papers(observations)
     new_raw = (
         added_only("mention")
         .filter(pl.col("source_author_id").is_not_null())
@@ -583,7 +585,7 @@ _COLUMNS_READ: Final = {
     # What the rest reads of every observation; the regrouped ones are read whole apart.
     "observations": (
         "sha256", "paper_index", "profile_index", "paper_id", "source", "line", "captured_at",
-        "source_rank",
+        "source_rank", "profile_row",
     ),
 }  # fmt: skip
 

@@ -161,7 +161,7 @@ def normalise(
     as_text = pl.col("sha256").cast(pl.String)
     keep("observations", observations.drop("latest_rank").with_columns(as_text))
     papers = _papers(observations)
-    profile_paper = _profile_papers(observations, profiles)
+    profile_paper = _profile_papers(observations)
     citations = _citation_observations(observations).with_columns(as_text)
     paper_observation = observation_rows(observations).with_columns(as_text)
     # What the rest reads of an observation: its texts go now (a row per observation).
@@ -304,10 +304,16 @@ def _resolve_dates(papers: pl.DataFrame) -> pl.DataFrame:
 
 
 def _paper_observations(
-    paper: pl.DataFrame, files: pl.DataFrame, profiles: pl.DataFrame
+    paper: pl.DataFrame, files: pl.DataFrame, profiles: pl.DataFrame, first_row: int = 0
 ) -> pl.DataFrame:
+    """The observations of `paper`, each with its profile's row (`profile_row`, null for a
+    paper on no profile's page): `profiles` are the rows from `first_row` on of the profiles
+    the observations go with (an addition's new profiles come after the old ones)."""
     # Every paper's content is in `files` (the caller keeps only loaded contents).
-    stated = profiles.select("sha256", "profile_index", "stated_captured_at")
+    stated = profiles.select(
+        "sha256", "profile_index", "stated_captured_at",
+        profile_row=pl.int_range(first_row, first_row + pl.len(), dtype=pl.UInt32),
+    )  # fmt: skip
     observations = _looked_up(
         _looked_up(paper, files, ["sha256"]), stated, ["sha256", "profile_index"]
     ).with_columns(captured_at=pl.coalesce("stated_captured_at", "captured_at"))
@@ -471,14 +477,13 @@ def _citation_observations(observations: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _profile_papers(observations: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
+def _profile_papers(observations: pl.DataFrame) -> pl.DataFrame:
     """(sha256, profile_index, paper_id, line) of each observation on a profile's page, with
-    the row of that profile in `profiles` (`profile_row`, see `with_owners`)."""
-    pages = profiles.select("sha256", "profile_index").with_row_index("profile_row")
-    return (
-        observations.filter(pl.col("profile_index").is_not_null())
-        .join(pages, on=["sha256", "profile_index"])
-        .select("sha256", "profile_index", "paper_id", "line", "profile_row")
+    the row of that profile (`profile_row`, see `with_owners`), which the observation holds
+    since it was made (`_paper_observations`): an addition reads it from the memo, where
+    joining 10^6 observations to their pages again took 0.1 s."""
+    return observations.filter(pl.col("profile_row").is_not_null()).select(
+        "sha256", "profile_index", "paper_id", "line", "profile_row"
     )
 
 

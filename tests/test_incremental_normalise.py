@@ -101,7 +101,9 @@ def _check_parts(landing: Landing, parts: Sequence[Sequence[str]]) -> None:
 
 
 def _assert_same_memo(memo: Tables, whole: Tables, names: Sequence[str], step: str) -> None:
-    """The memo describes the same decisions (as sets: row order is free there)."""
+    """The memo describes the same decisions (as sets: row order is free there). An
+    observation's profile row is where its profile is in that memo's profiles."""
+    memo, whole = ({**m, "observations": _with_page_of_row(m)} for m in (memo, whole))
     for name in names:
         columns = [c for c, t in memo[name].schema.items() if not isinstance(t, pl.List)]
         try:
@@ -111,6 +113,19 @@ def _assert_same_memo(memo: Tables, whole: Tables, names: Sequence[str], step: s
             )
         except AssertionError as error:
             raise AssertionError(f"{step}: memo frame {name} differs: {error}") from None
+
+
+def _with_page_of_row(memo: Tables) -> pl.DataFrame:
+    """The memo's observations with the page (sha256, profile index) of their profile row
+    in place of the row number, which follows the order of the memo's profiles."""
+    observations = memo["observations"]
+    rows = observations["profile_row"]
+    pages = memo["profiles"].select("sha256", "profile_index")
+    on_page = observations.filter(rows.is_not_null())
+    # Every observation on a profile's page holds that profile's row, and no other does.
+    assert_frame_equal(pages[on_page["profile_row"]], on_page.select("sha256", "profile_index"))
+    assert observations.filter(rows.is_null())["profile_index"].is_null().all()
+    return observations.drop("profile_row")
 
 
 def _split(paths: list[str], n_parts: int, seed: int) -> list[list[str]]:

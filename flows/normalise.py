@@ -22,6 +22,7 @@ Identity rules (see README "Identity"):
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from typing import Final
 
@@ -36,6 +37,9 @@ _MAX_PROPAGATION_ROUNDS: Final = 200
 _ID_COLUMNS: Final = frozenset({"paper_id", "author_id", "snapshot_id", "candidate"})
 # Hashing ids needs no extension; the answer keeps the order of the keys.
 _HASH_CONFIG: Final = {"autoinstall_known_extensions": False, "preserve_insertion_order": True}
+# Fewer keys than this are hashed by hashlib: opening DuckDB costs 15 ms, what hashlib takes
+# for 10^4 keys (an addition's ids are a few thousand at a time).
+_HASHED_BY_HASHLIB_BELOW: Final = 5_000
 # Receives, by name, the frames a later run needs to add files to this one
 # (`flows.incremental`): each as soon as it is made, so it can be written out and let go.
 Keep = Callable[[str, pl.DataFrame | pl.LazyFrame], None]
@@ -53,7 +57,16 @@ SOURCE_PRIORITY: Final = {
 def stable_ids(keys: pl.Series, prefix: str) -> pl.Series:
     """Deterministic short ids: the first hex digits of the SHA-256 of each key (null for a
     null key), in the order of `keys`. Hashed by DuckDB, on all cores: a Python loop over
-    hashlib took 1.5 µs a key (0.9 s for the papers of 10^5 profiles)."""
+    hashlib took 1.5 µs a key (0.9 s for the papers of 10^5 profiles); a few keys, by
+    hashlib (the same ids)."""
+    if keys.len() < _HASHED_BY_HASHLIB_BELOW:
+        ids = [
+            None
+            if key is None
+            else prefix + hashlib.sha256(key.encode()).hexdigest()[:_ID_HEX_CHARS]
+            for key in keys.cast(pl.String).to_list()
+        ]
+        return pl.Series("id", ids, dtype=pl.String)
     with duckdb.connect(config=dict(_HASH_CONFIG)) as con:
         con.register("identity_key", keys.cast(pl.String).to_frame("key").to_arrow())
         hashed = con.sql(

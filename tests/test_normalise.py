@@ -18,7 +18,7 @@ import pytest
 from flows.categories import category_table, resolve_category
 from flows.formats.keys import fold_key
 from flows.landing import capture_times
-from flows.normalise import stable_ids
+from flows.normalise import _HASHED_BY_HASHLIB_BELOW, stable_ids
 from tests.normalise_helpers import (
     Page,
     Paper,
@@ -149,6 +149,19 @@ def test_stable_ids_keep_order_and_nulls_and_hash_any_text() -> None:
     ids = stable_ids(pl.Series(texts, dtype=pl.String), "X").to_list()
     assert ids == [None if text is None else sha_id("X", text) for text in texts]
     assert stable_ids(pl.Series([], dtype=pl.String), "X").to_list() == []
+
+
+def test_stable_ids_are_the_same_whether_few_or_many_keys_are_hashed() -> None:
+    # Few keys are hashed by hashlib, many by DuckDB: an id must not depend on how many
+    # keys were hashed with it.
+    keys = [None, "", "Weiß · 東京", *(f"key {i}" for i in range(_HASHED_BY_HASHLIB_BELOW))]
+    many = stable_ids(pl.Series(keys, dtype=pl.String), "P")
+    few = stable_ids(pl.Series(keys[:50], dtype=pl.String), "P")
+    assert few.to_list() == many.head(50).to_list()
+    assert many.to_list() == [None if key is None else sha_id("P", key) for key in keys]
+    # Keys of another type are hashed as their text, either way.
+    numbers = pl.Series(range(_HASHED_BY_HASHLIB_BELOW + 1))
+    assert stable_ids(numbers.head(3), "A").to_list() == stable_ids(numbers, "A").head(3).to_list()
 
 
 def test_stated_date_is_kept_as_given() -> None:

@@ -284,10 +284,10 @@ class Normalised:
 
     After an addition, a table named in `partial` holds only the rows of the keys
     `partial[name]` (paper ids; author ids for `author`, snapshot ids for `profile_snapshot`
-    and `profile_paper`): those keys' rows in the last normalisation's table are to be replaced by them (keys gone
-    included), and its other rows stand as they are. The whole table is `whole(name)`; the
-    new memo holds it too. The load replaces only those keys' rows, and none of the 10^6
-    others needs to be sorted, written or digested again."""
+    and `profile_paper`): those keys' rows in the last normalisation's table are to be
+    replaced by them (keys gone included), and its other rows stand as they are. The whole
+    table is `whole(name)`; the new memo holds it too. The load replaces only those keys'
+    rows, and none of the 10^6 others needs to be sorted, written or digested again."""
 
     tables: dict[str, pl.DataFrame]
     how: str

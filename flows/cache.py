@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from polars._typing import ParquetCompression
 
 _FORMATS_DIR: Final = Path(__file__).parent / "formats"
-_READER_MODULES: Final = (Path(__file__).parent / "categories.py",)
 # Rows of these tables can repeat within one content (a topic listed twice, two failures
 # alike): they are kept once, as always. Profiles, papers and mentions carry their index.
 _MAY_REPEAT_ROWS: Final = frozenset({"parsed_file", "topic", "failure"})

@@ -492,7 +492,7 @@ def _add(
         [
             new_profiles["node"],
             _source_mentions(new_raw, observations)["node"],
-            profiles.join(renamed, on=["sha256", "profile_index"], how="semi")["node"],
+            _on_pages(profiles, _rows_of(renamed))["node"],
             source_mentions.filter(pl.col("paper_id").is_in(renamed["paper_id"].implode()))["node"],
         ]
     )
@@ -632,12 +632,13 @@ def _regroup(
 
 
 def _moved(old: pl.DataFrame, regrouped: pl.DataFrame, retired: pl.Series) -> pl.DataFrame:
-    """The old observations of the retired groups: (sha256, paper_index, profile_index, old
-    paper id, new paper id). Groups only merge, so each old id has one new id."""
+    """The old observations of the retired groups: (sha256, paper_index, profile_index,
+    profile_row, old paper id, new paper id). Groups only merge, so each old id has one new
+    id."""
     key = ["sha256", "paper_index"]
     return (
         old.filter(pl.col("paper_id").is_in(retired.implode()))
-        .select(*key, "profile_index", old="paper_id")
+        .select(*key, "profile_index", "profile_row", old="paper_id")
         .join(regrouped.select(*key, "paper_id"), on=key)
     )
 
@@ -752,18 +753,20 @@ def _changed_pages(
 
     `profiles` holds the rows of `old_profiles` first, in their order, then the added pages':
     an old page's owner, before and after, is in the same row of each (no join is needed),
-    and an old page keeps its row number."""
-    page = ["sha256", "profile_index"]
+    and an old page keeps its row number, the one its old observations hold."""
     n_old = old_profiles.height
-    row = pl.int_range(pl.len(), dtype=pl.UInt32)
-    renamed_rows = old_profiles.select(*page, profile_row=row).join(
-        renamed.select(page).drop_nulls().unique(), on=page, how="semi"
-    )["profile_row"]
     owner_changed = old_profiles.select(
-        profile_row=row.filter(old_profiles["author_id"] != profiles["author_id"].head(n_old))
+        profile_row=pl.int_range(pl.len(), dtype=pl.UInt32).filter(
+            old_profiles["author_id"] != profiles["author_id"].head(n_old)
+        )
     )["profile_row"]
     fresh = pl.int_range(n_old, profiles.height, dtype=pl.UInt32, eager=True)
-    return pl.concat([renamed_rows, owner_changed, fresh]).unique().sort()
+    return pl.concat([_rows_of(renamed), owner_changed, fresh]).unique().sort()
+
+
+def _rows_of(observations: pl.DataFrame) -> pl.Series:
+    """The profile rows of the pages of `observations`, sorted, each once."""
+    return observations["profile_row"].drop_nulls().unique().sort()
 
 
 def _on_pages(profiles: pl.DataFrame, pages: pl.Series) -> pl.DataFrame:

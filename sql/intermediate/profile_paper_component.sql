@@ -6,7 +6,9 @@
 with recursive
 owners as (select distinct author_id from profile_snapshot),
 listed as (select distinct author_id, paper_id from profile_paper),
-authorships as (select distinct paper_id, author_id from authorship),
+-- authorship holds one row per (paper, author): a build that breaks this fails the check
+-- authorship_key_is_unique_and_not_null and is not published (no distinct needed here)
+authorships as (select paper_id, author_id from authorship),
 owner_papers as (
     select listed.author_id, listed.paper_id
     from listed

@@ -20,7 +20,9 @@
 -- h_index_diff: h_index_reported - h_index (positive: the profile claims more).
 with
 authors as (select author_id from author),
-authorships as (select distinct paper_id, author_id from authorship),
+-- authorship holds one row per (paper, author): a build that breaks this fails the check
+-- authorship_key_is_unique_and_not_null and is not published (no distinct needed here)
+authorships as (select paper_id, author_id from authorship),
 papers as (select paper_id, published_year, n_citations from paper),
 snapshots as (
     select snapshot_id, author_id, captured_at, h_index
@@ -68,7 +70,7 @@ citation_indices as (
 paper_counts as (
     select
         author_id,
-        count(distinct paper_id) as n_papers,
+        count(*) as n_papers,  -- one row per (author, paper): see authorships
         min(published_year) as first_year,
         max(published_year) as last_year
     from author_papers

@@ -9,7 +9,9 @@
 -- is_weight_upper_bound: true when any joint paper's author list is truncated ("et al."):
 --   the real author count is then larger, so the true weight is smaller than `weight`.
 with
-authorships as (select distinct paper_id, author_id from authorship),
+-- authorship holds one row per (paper, author): a build that breaks this fails the check
+-- authorship_key_is_unique_and_not_null and is not published (no distinct needed here)
+authorships as (select paper_id, author_id from authorship),
 papers as (select paper_id, published_year, is_author_list_truncated from paper),
 paper_sizes as (
     select paper_id, count(*) as n_authors

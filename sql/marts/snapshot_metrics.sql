@@ -17,7 +17,9 @@ snapshots as (
     select snapshot_id, author_id, source, captured_at, h_index, i10_index, n_papers
     from profile_snapshot
 ),
-authorships as (select distinct paper_id, author_id from authorship),
+-- authorship holds one row per (paper, author): a build that breaks this fails the check
+-- authorship_key_is_unique_and_not_null and is not published (no distinct needed here)
+authorships as (select paper_id, author_id from authorship),
 observations as (select paper_id, source, observed_at, n_citations from paper_citation),
 candidate_counts as (
     -- per capture and paper, the same source's observation closest to the capture,

@@ -80,13 +80,6 @@ def test_g_index_is_capped_at_the_number_of_papers_with_a_count(warehouse):
     assert metrics(warehouse, "a", "h_index, g_index") == (1, 1)
 
 
-def test_a_paper_listed_twice_for_an_author_counts_once(warehouse):
-    warehouse.insert("author", [{"author_id": "a"}])
-    add_papers(warehouse, "a", [7, 7])
-    warehouse.insert("authorship", [{"paper_id": "a-0", "author_id": "a", "author_position": 2}])
-    assert metrics(warehouse, "a", "n_papers, n_citations, h_index") == (2, 14, 2)
-
-
 def test_m_quotient_reference_year_is_latest_capture_not_clock(warehouse):
     warehouse.insert("author", [{"author_id": "a"}, {"author_id": "b"}])
     add_papers(warehouse, "a", [9, 9, 9, 9], years=[2011, 2012, 2013, None])

@@ -36,11 +36,6 @@ def test_one_row_per_unordered_pair_with_the_smaller_id_first(warehouse):
     assert edges(warehouse) == [("a", "b", 2), ("a", "c", 1), ("b", "c", 1)]
 
 
-def test_a_repeated_authorship_row_does_not_double_count(warehouse):
-    add_paper(warehouse, "p1", ["a", "b", "b"])
-    assert edges(warehouse, "author_id_a, author_id_b, n_papers, weight") == [("a", "b", 1, 1.0)]
-
-
 def test_first_and_last_year_ignore_papers_without_a_year(warehouse):
     add_paper(warehouse, "p1", ["a", "b"], year=2019)
     add_paper(warehouse, "p2", ["a", "b"], year=2012)

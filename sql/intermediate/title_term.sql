@@ -29,10 +29,13 @@ stop_words as (
     ) as stop_word_values (word)
 ),
 tokens as (
-    select paper_id, unnest(regexp_split_to_array(lower(title), '[^\p{L}\p{N}]+')) as term
+    -- each title's tokens made distinct in its own list: no hash of every (paper, term) pair
+    select
+        paper_id,
+        unnest(list_distinct(regexp_split_to_array(lower(title), '[^\p{L}\p{N}]+'))) as term
     from papers
 )
-select distinct tokens.paper_id, tokens.term
+select tokens.paper_id, tokens.term
 from tokens
 anti join stop_words on stop_words.word = tokens.term
 where length(tokens.term) >= 3 and regexp_matches(tokens.term, '\p{L}')

@@ -14,7 +14,8 @@ papers as (
     where published_year is not null
 ),
 term_counts as (
-    select terms.term, papers.year, count(distinct terms.paper_id) as n_papers
+    -- title_term holds one row per (paper, term): each row is one paper
+    select terms.term, papers.year, count(*) as n_papers
     from terms
     join papers on papers.paper_id = terms.paper_id
     group by terms.term, papers.year

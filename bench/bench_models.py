@@ -238,11 +238,11 @@ def generate(db_path: str, papers: int, authorships: int) -> list[dict[str, Any]
 def build_models(db_path: str) -> dict[str, Any]:
     """Build every model and run every check, in a fresh process."""
     sys.path.insert(0, str(REPO))
-    from flows.models import discover_checks, discover_models, run_check, run_model
+    from flows.models import discover_checks, discover_models, model_settings, run_check, run_model
 
     sampler, rows = PeakSampler(), []
     started = time.perf_counter()
-    with connect(db_path) as con:
+    with connect(db_path) as con, model_settings(con):
         for model in discover_models(SQL_DIR):
             with step(rows, sampler, f"sql {model.name}") as row:
                 row["rows"] = run_model(con, model).n_rows

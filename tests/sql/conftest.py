@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.models import Check, Model, discover_checks, discover_models, run_model
+from flows.models import Check, Model, discover_checks, discover_models, run_models
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
@@ -180,9 +180,7 @@ class Warehouse:
             if name not in needed:
                 needed.add(name)
                 pending.extend(self.models[name].depends_on)
-        for model in self.models.values():
-            if model.name in needed:
-                run_model(self.con, model)
+        run_models(self.con, [m for m in self.models.values() if m.name in needed])
 
     def rows(self, query: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.con.execute(query, parameters or []).fetchall()

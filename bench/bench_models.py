@@ -131,6 +131,27 @@ GENERATE: Final = [
     where rnd(snapshots.snapshot_id || authorship.paper_id, 'listed') < 0.9
     """,
     """
+    create or replace table paper_citation as
+    -- each capture shows the count of each paper it lists, as its source saw it then: at most
+    -- the paper's latest count (one observation per paper, source and capture time)
+    select
+        profile_paper.paper_id,
+        snapshots.source,
+        snapshots.captured_at as observed_at,
+        floor(
+            paper.n_citations * (0.7 + 0.3 * rnd(snapshots.snapshot_id || paper.paper_id, 'seen'))
+        )::bigint as n_citations,
+        md5(snapshots.snapshot_id) as sha256
+    from profile_paper
+    join profile_snapshot as snapshots on snapshots.snapshot_id = profile_paper.snapshot_id
+    join paper on paper.paper_id = profile_paper.paper_id
+    where paper.n_citations is not null
+    qualify row_number() over (
+        partition by profile_paper.paper_id, snapshots.source, snapshots.captured_at
+        order by snapshots.snapshot_id
+    ) = 1
+    """,
+    """
     create or replace table paper_topic as
     select paper_id, 'arxiv' as scheme, category as topic from paper
     union all

@@ -64,6 +64,10 @@ class ModelError(RuntimeError):
         self.model_name = model_name
         self.message = message
 
+    def __reduce__(self) -> tuple[type[ModelError], tuple[str, str]]:
+        # raised in a worker process, it crosses back by pickle with its own arguments
+        return (type(self), (self.model_name, self.message))
+
 
 class CheckError(RuntimeError):
     """A check's query itself failed (not the same as a check that finds violations)."""
@@ -72,6 +76,9 @@ class CheckError(RuntimeError):
         super().__init__(f"check {check_name!r} could not run: {message}")
         self.check_name = check_name
         self.message = message
+
+    def __reduce__(self) -> tuple[type[CheckError], tuple[str, str]]:
+        return (type(self), (self.check_name, self.message))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import threading
 import time
 from pathlib import Path
@@ -332,9 +333,7 @@ def _disabled(con) -> str:
     return con.execute("select current_setting('disabled_optimizers')").fetchone()[0]
 
 
-def test_models_build_without_partial_aggregate_pushdown_and_the_setting_is_reset(
-    con, monkeypatch
-):
+def test_models_build_without_partial_aggregate_pushdown_and_the_setting_is_reset(con, monkeypatch):
     """The label propagation of the graph models re-aggregates its arcs every round under
     DuckDB's partial aggregate pushdown; the models build without it, and only they."""
     seen = []
@@ -351,3 +350,17 @@ def test_models_build_without_partial_aggregate_pushdown_and_the_setting_is_rese
     monkeypatch.setattr("flows.models._DISABLED_OPTIMIZERS", ("no_such_optimizer",))
     with model_settings(con):
         assert _disabled(con) == ""
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ModelError("author_metrics", "Catalog Error: no table"), CheckError("ids_unique", "boom")],
+)
+def test_model_and_check_errors_cross_processes_intact(error):
+    """A model built in a worker process (the models benchmark) fails with its own error in
+    the parent, not with a broken process pool."""
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert str(copy) == str(error) and copy.message == error.message
+    assert getattr(copy, "model_name", None) == getattr(error, "model_name", None)
+    assert getattr(copy, "check_name", None) == getattr(error, "check_name", None)

@@ -26,7 +26,7 @@ def test_the_models_benchmark_builds_every_model_and_agrees_with_its_reference(t
             str(tmp_path),
             "--json",
             str(tmp_path / "result.json"),
-        ],  # fmt: skip
+        ],
         capture_output=True,
         text=True,
         timeout=300,

@@ -333,15 +333,27 @@ def _disabled(con) -> str:
     return con.execute("select current_setting('disabled_optimizers')").fetchone()[0]
 
 
-def test_models_build_without_partial_aggregate_pushdown_and_the_setting_is_reset(con, monkeypatch):
+def test_models_build_without_partial_aggregate_pushdown_and_the_setting_is_reset(
+    con, monkeypatch, tmp_path
+):
     """The label propagation of the graph models re-aggregates its arcs every round under
     DuckDB's partial aggregate pushdown; the models build without it, and only they."""
     seen = []
     with model_settings(con):
         seen.append(_disabled(con))
-        # the setting is the database's: another connection to it sees it too
         seen.append(_disabled(con.cursor()))
     assert seen == ["partial_aggregate_pushdown"] * 2
+    # the setting is the database's: the flow builds each model on a connection of its own
+    # to the build file, and those see the setting made around all of them
+    build = tmp_path / "build.duckdb"
+    with (
+        duckdb.connect(build) as around,
+        model_settings(around),
+        duckdb.connect(build) as model_connection,
+    ):
+        assert _disabled(model_connection) == "partial_aggregate_pushdown"
+    with duckdb.connect(build) as later:
+        assert _disabled(later) == ""
     assert _disabled(con) == ""
     with pytest.raises(RuntimeError), model_settings(con):
         raise RuntimeError("a model failed")

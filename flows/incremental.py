@@ -458,7 +458,7 @@ def _add(
         whole.pop("paper_keys"), memo["observations"], old_observations, new_observations, keep
     )
     moved = _moved(old_observations, regrouped, retired)
-    old_observations = old_observations.select("sha256", "profile_index", "paper_id")
+    old_observations = old_observations.select("profile_row", "paper_id")
     papers = _papers(regrouped)
     chosen: dict[str, pl.DataFrame] = {}
     sources = _abstract_sources(memo, retired, added_only("paper"))
@@ -798,16 +798,18 @@ def _papers_to_resolve(
     page, and those that list a name no page owner claims, under a name key whose owners, or
     whose owners' papers, changed. Owners and their papers change only through changed
     pages, so only the owners of those pages are compared, old against new."""
-    page = ["sha256", "profile_index"]
     in_changed = pl.col("profile_row").is_in(changed_pages.implode())
     on_changed_pages = profile_paper.filter(in_changed)["paper_id"]
     touched = [_on_pages(p, changed_pages) for p in profiles]
     authors = pl.concat([p["author_id"] for p in touched]).unique().implode()
     old_profiles = profiles[0]
-    old_holdings = old_observations.join(
-        old_profiles.filter(pl.col("author_id").is_in(authors)).select(*page, "author_id"),
-        on=page,
-    ).select("author_id", "paper_id")
+    # An old observation holds its page's row in `old_profiles` (`profile_row`).
+    old_pages = old_profiles.select(
+        "author_id", profile_row=pl.int_range(pl.len(), dtype=pl.UInt32)
+    ).filter(pl.col("author_id").is_in(authors))
+    old_holdings = old_observations.join(old_pages, on="profile_row").select(
+        "author_id", "paper_id"
+    )
     new_holdings = profile_paper.filter(pl.col("author_id").is_in(authors)).select(
         "author_id", "paper_id"
     )

@@ -133,6 +133,11 @@ def _ingest_in_child(
         raise
 
 
+def _model_build(run: Run) -> float:
+    """The run's seconds in the SQL models and their checks."""
+    return run.stages.get("models", 0.0) + run.stages.get("checks", 0.0)
+
+
 def _median(values: list[float]) -> float:
     return statistics.median(values)
 
@@ -169,9 +174,7 @@ def bench(profiles: int, workdir: Path, workers: int, repeat: int, keep: bool) -
     again = _median([run.seconds for run in agains])
     again_flow = _median([run.seconds for run in again_flows])
     more = _median([run.seconds for run in mores])
-    model_build = _median(
-        [run.stages.get("models", 0.0) + run.stages.get("checks", 0.0) for run in mores]
-    )
+    model_build = _median([_model_build(run) for run in mores])
     rows = [
         ("naive floor (read + regex split)", floor, "", "", floors),
         ("full ingest", full, f"{full / floor:.2f}x floor", "<= 3x floor", fulls),
@@ -206,9 +209,7 @@ def bench(profiles: int, workdir: Path, workers: int, repeat: int, keep: bool) -
         print(f"+1% new files: normalised: {run.normalised}; built by {run.load}")
     # Each repeat's +1% run against its own full ingest: the ratio in the table divides
     # medians, and on a shared machine one slow full ingest moves it.
-    outside = [
-        run.seconds - run.stages.get("models", 0.0) - run.stages.get("checks", 0.0) for run in mores
-    ]
+    outside = [run.seconds - _model_build(run) for run in mores]
     print(
         "+1% new files by repeat, outside models and checks: "
         + ", ".join(

@@ -3,7 +3,8 @@
 
 The line-by-line reader handles every variant of FORMAT.md §1 and costs about half a
 millisecond per page in Python. Most pages are in the usual layout: a header of known lines,
-then blocks of meta line, title, author line on its own, abstract. This module reads a batch
+then blocks of meta line, title, author line on its own, abstract; some put title and
+author line on one line, cut at a tab or two spaces (compact). This module reads a batch
 of such pages with column expressions, one pass per step over all their lines, and gives the
 same rows `flows.formats.frames.to_frames` makes from the line-by-line reader's records.
 
@@ -26,6 +27,8 @@ from flows.formats import profile_page as line_by_line
 from flows.formats.frames import RECORD_SCHEMAS, SCHEMAS
 from flows.formats.keys import with_keys
 from flows.formats.profile_page import (
+    _COMPACT_AUTHORS_CHARS,
+    _COMPACT_LINE_CHARS,
     _MAX_AFFILIATION_CHARS,
     _MONTHS,
     _SNIFF_LINES,
@@ -86,6 +89,7 @@ _ET_AL: Final = r"(^|[^\p{L}0-9_])[Ee]t\.? al\.?,?$"
 _NOT_IN_NAMES_OR_UNSURE: Final = line_by_line._NOT_IN_NAMES.pattern + r"|[^\t\x20-\x7e\p{L}]"
 _PARTICLE: Final = f"^(?:{line_by_line._PARTICLE.pattern})$"
 _INITIAL_OR_SUFFIX: Final = r"(?:^|[^\p{L}0-9_])(?:[\p{L}--a-z]\.|Jr\.|Sr\.|al\.)$"
+_WIDE_SPACE: Final = line_by_line._WIDE_SPACE.pattern
 _MAX_NAME_CHARS: Final = 80
 _MAX_NAME_WORDS: Final = 6
 
@@ -202,7 +206,6 @@ def _read(frame: pl.DataFrame) -> tuple[dict[str, pl.DataFrame], list[int]]:
             "paper",
             profile_index=pl.lit(0),
             source=pl.lit(SOURCE),
-            layout=pl.lit("standard"),
         ),
         "mention": _in_schema(mentions.filter(is_kept).join(sha, on="page"), "mention"),
         "topic": pl.DataFrame(schema=RECORD_SCHEMAS["topic"]),
@@ -367,32 +370,50 @@ def _header(lines: pl.DataFrame) -> tuple[pl.DataFrame, set[int]]:
 
 def _papers(paragraphs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, set[int]]:
     """Paper rows and their listed names from the blocks (`profile_page._read_block` in the
-    usual layout), and the pages with a block in any other layout."""
+    usual layout, or compact at a certain cut), and the pages with a block in any other."""
     blocks = paragraphs.filter(pl.col("block") > 0)
     heads = blocks.filter(pl.col("place") == 0).select(
         "page",
         "block",
         line=pl.col("start") + 1,
         meta=pl.col("texts").list.first(),
-        title=pl.col("texts").list.slice(1).list.join(" "),
+        title_lines=pl.col("texts").list.slice(1),
         several_title_lines=pl.col("n_lines") > 2,
     )
     author_lines = blocks.filter(pl.col("place") == 1).select(
         "page", "block", alone=pl.when(pl.col("n_lines") == 1).then(pl.col("texts").list.first())
     )
+    authors, names = _author_lines(author_lines.filter(pl.col("alone").is_not_null()))
+    # A block whose author line is not on its own may be compact (`_compact_splits`).
+    compact, compact_names = _compact_splits(heads.join(authors, on=["page", "block"], how="anti"))
+    authors = pl.concat(
+        [
+            authors.with_columns(compact_title=pl.lit(None, pl.String)),
+            compact.select(*authors.columns, "compact_title"),
+        ]
+    )
+    names = pl.concat([names, compact_names])
+    # The abstract is the paragraphs after the author line's: after the title's in a
+    # compact block.
+    in_compact = _block_key().is_in(compact.select(_block_key()).to_series().implode())
     abstracts = (
-        blocks.filter(pl.col("place") >= 2)
+        blocks.filter((pl.col("place") >= 2) | ((pl.col("place") == 1) & in_compact))
         .group_by("page", "block", maintain_order=True)
         .agg(
             abstract=pl.col("texts").list.join(" ").str.join("\n"),
             several_abstract_paragraphs=pl.len() > 1,
         )
     )
-    authors, names = _author_lines(author_lines.filter(pl.col("alone").is_not_null()))
     papers = (
         heads.join(authors, on=["page", "block"], how="left")
         .join(abstracts, on=["page", "block"], how="left")
         .sort("page", "block")
+        .with_columns(
+            title=pl.coalesce("compact_title", pl.col("title_lines").list.join(" ")),
+            layout=pl.when(pl.col("compact_title").is_not_null())
+            .then(pl.lit("compact"))
+            .otherwise(pl.lit("standard")),
+        )
     )
     refused = set(papers.filter(pl.col("n_authors_listed").is_null())["page"].to_list())
     meta = papers["meta"].str.extract_groups(_META).struct.unnest()
@@ -427,6 +448,60 @@ def _papers(paragraphs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, set[i
     )
     mentions = names.join(papers.select("page", "block", "paper_index"), on=["page", "block"])
     return papers, mentions, refused
+
+
+def _block_key() -> pl.Expr:
+    """A block's page and number as one integer (a filter on it reads one column)."""
+    return (pl.col("page").cast(pl.Int64) * 2**32 + pl.col("block")).alias("block_key")
+
+
+def _compact_splits(heads: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`profile_page._split_compact(line, "certain")` of each block's last title line, where
+    that line has one wide space (a tab or two spaces) and the cut there is the reader's
+    only candidate: the blocks that split (as `_author_lines` gives them, with
+    `compact_title`, the title with the lines above it) and their listed names.
+
+    A line with two wide spaces, or whose one cut the reader would not take, is left out:
+    its page is read line by line."""
+    last = pl.col("title_lines").list.last()
+    lines = heads.filter(
+        (last.str.count_matches(_WIDE_SPACE) == 1) & (last.str.len_chars() <= _COMPACT_LINE_CHARS)
+    )
+    parts = lines.select(
+        "page",
+        "block",
+        "title_lines",
+        cut=last.str.extract_groups(f"^(.*?)(?:{_WIDE_SPACE})(.*)$"),
+    ).unnest("cut")
+    lines = parts.select(
+        "page",
+        "block",
+        compact_title=pl.concat_list(
+            pl.col("title_lines").list.head(pl.col("title_lines").list.len() - 1),
+            pl.col("1").str.strip_chars(),
+        ).list.join(" "),
+        title_part=pl.col("1").str.strip_chars(),
+        alone=pl.col("2"),
+    ).filter(
+        (pl.col("title_part") != "") & (pl.col("alone").str.len_chars() <= _COMPACT_AUTHORS_CHARS)
+    )
+    authors, names = _author_lines(lines.select("page", "block", "alone"))
+    first_words = names.filter(pl.col("position") == 1).select(
+        "page", "block", first_words=pl.col("name").str.count_matches(" ") + 1
+    )
+    # A certain cut needs a list, `et al.`, an affiliation, or at least a full name.
+    plausible = (
+        authors.join(first_words, on=["page", "block"])
+        .filter(
+            (pl.col("n_authors_listed") > 1)
+            | pl.col("authors_truncated")
+            | pl.col("affiliation").is_not_null()
+            | (pl.col("first_words") > 1)
+        )
+        .join(lines.select("page", "block", "compact_title"), on=["page", "block"])
+        .drop("first_words")
+    )
+    return plausible, names.join(plausible, on=["page", "block"], how="semi")
 
 
 def _author_lines(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

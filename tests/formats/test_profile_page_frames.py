@@ -231,10 +231,52 @@ def test_synthetic_pages_are_read_in_the_batch_with_the_same_frames(tmp_path: Pa
     write_synthetic_profiles(300, tmp_path, seed=3)
     datas = [path.read_bytes() for path in sorted(tmp_path.rglob("*.txt"))]
     contents = contents_of(datas)
-    assert_same_frames(contents)
-    # The generator writes the usual layout mostly, and its variants now and then.
+    frames = assert_same_frames(contents)
+    # The generator writes the usual layout mostly, and compact pages now and then: the
+    # batch reader reads both.
     assert taken(contents) >= 0.9 * len(contents)
-    assert taken(contents) < len(contents)
+    layouts = frames["paper"].group_by("layout").len()
+    assert set(layouts["layout"]) == {"standard", "compact"}
+
+
+COMPACT_PAGE: Final = "Ann Lee\n\nh-index 3\n\n1 Papers\n\nLGJan 5, 2024\n{block}\n"
+
+
+@pytest.mark.parametrize(
+    ("block", "is_taken", "title", "layout"),
+    [
+        ("A title  Ann Lee, Bo Li\n\nIt works.", True, "A title", "compact"),
+        ("A title\tAnn Lee et al.", True, "A title", "compact"),
+        ("A title \t Ann Lee · Uni", True, "A title", "compact"),
+        # One full name is enough at a certain cut; one one-word name is not.
+        ("A title  Ann Lee\n\nIt works.", True, "A title", "compact"),
+        ("A title  Lee\n\nIt works.", False, None, None),
+        # Two wide spaces: the reader weighs the cuts (`_split_doubt`); handed back.
+        ("A  title  Ann Lee, Bo Li", False, None, None),
+        ("A  Title Words  Ann Lee, Bo Li", False, None, None),
+        ("A title  Ann Lee, bo li", False, None, None),
+        ("  A title", False, None, None),
+        # The lines above the last are the title's.
+        ("A long\ntitle  Ann Lee, Bo Li\n\nOne.\n\nTwo.", True, "A long title", "compact"),
+        # An author line on its own comes first, even under a line with a wide space.
+        ("A  title\n\nAnn Lee, Bo Li\n\nIt works.", True, "A  title", "standard"),
+        (
+            "A title  Ann Lee, Bo Li\n\nCarl Dee, Eve Fox",
+            True,
+            "A title  Ann Lee, Bo Li",
+            "standard",
+        ),
+    ],
+)
+def test_a_compact_block_with_one_certain_cut_is_read_in_the_batch(
+    block: str, is_taken: bool, title: str | None, layout: str | None
+):
+    contents = contents_of([COMPACT_PAGE.format(block=block).encode("utf-8")])
+    frames = assert_same_frames(contents)
+    assert taken(contents) == is_taken
+    if is_taken:
+        paper = frames["paper"].row(0, named=True)
+        assert (paper["title"], paper["layout"]) == (title, layout)
 
 
 def test_a_batch_the_batch_reader_fails_on_is_read_line_by_line(

@@ -68,6 +68,10 @@ class IngestLocked(RuntimeError):
     """Another ingest holds the warehouse's lock."""
 
 
+class ReadersDiffer(RuntimeError):
+    """A process reading a batch runs other readers than the flow that asked it to."""
+
+
 def reader_fingerprint() -> str:
     """A hash of the reader code: parsed content is reused only by the same readers."""
     digest = hashlib.sha256()

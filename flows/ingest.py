@@ -39,7 +39,7 @@ from prefect.context import FlowRunContext
 from prefect.utilities.annotations import quote, unmapped
 
 from flows import models
-from flows.cache import MANIFEST_SCHEMA, State
+from flows.cache import MANIFEST_SCHEMA, State, reader_fingerprint
 from flows.delta import (
     ROW_KEYS,
     Digests,
@@ -106,6 +106,11 @@ class CheckFailed(RuntimeError):
 
 class NotEnoughDisk(RuntimeError):
     """Too little free disk to build; the previous warehouse stays published."""
+
+
+class ParsedMissing(RuntimeError):
+    """Contents were read but their parsed rows are not in the cache: the run stops rather
+    than count them loaded with nothing in them."""
 
 
 @dataclass
@@ -257,10 +262,10 @@ def _is_io_error(task: Any, task_run: Any, state: Any) -> bool:
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=_is_io_error)
 def read_batch(
-    raw_dir: Path, batch: list[RawFile], known: frozenset[str], state_root: Path
+    raw_dir: Path, batch: list[RawFile], known: frozenset[str], state_root: Path, readers: str
 ) -> list[FileRow]:
     """Hash a batch of files and parse the contents not parsed before into the cache."""
-    return read_batch_into_cache(raw_dir, batch, known, state_root)
+    return read_batch_into_cache(raw_dir, batch, known, state_root, readers)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=_is_io_error)
@@ -269,6 +274,7 @@ def read_batches_in_processes(
     batches: list[list[RawFile]],
     known: frozenset[str],
     state_root: Path,
+    readers: str,
     workers: int,
     progress: Callable[[int, int], None] | None = None,
 ) -> pl.DataFrame:
@@ -279,7 +285,7 @@ def read_batches_in_processes(
     rows: list[FileRow] = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [
-            pool.submit(read_batch_into_cache, raw_dir, batch, known, state_root)
+            pool.submit(read_batch_into_cache, raw_dir, batch, known, state_root, readers)
             for batch in batches
         ]
         for future in as_completed(futures):
@@ -296,6 +302,16 @@ def build_ledger(files: pl.DataFrame, state_root: Path) -> pl.DataFrame:
     # of 10^5 files, against 0.006 s.
     parsed = State(state_root).parsed_files()
     ledger = files.join(parsed, on="sha256", how="left").sort("path")
+    lost = ledger.filter(
+        pl.col("skip_reason").is_null()
+        & pl.col("sha256").is_not_null()
+        & pl.col("status").is_null()
+    )
+    if lost.height:
+        raise ParsedMissing(
+            f"{lost.height:,} files were read but their parsed rows are not in "
+            f"{State(state_root).parsed}, e.g. {lost['path'][0]}: nothing is published"
+        )
     # The ledger is in path order: a window's first row is the content's first path (a
     # window ordered again by path took 0.1 s of 10^5 files, once per use).
     first_path = pl.col("path").first().over("sha256")
@@ -742,9 +758,12 @@ def _read(
     rows: list[FileRow] = []
     context = FlowRunContext.get()
     on_dask = context is not None and type(context.task_runner).__name__ == "DaskTaskRunner"
+    readers = reader_fingerprint()
     # quote(): Prefect would otherwise look into each of the 10^5 known contents and files.
     if on_dask and len(batches) > 1:
-        futures = read_batch.map(raw_dir, batches, unmapped(parsed), unmapped(state.root))
+        futures = read_batch.map(
+            raw_dir, batches, unmapped(parsed), unmapped(state.root), unmapped(readers)
+        )
         for future in futures:
             rows.extend(future.result())
             if progress:
@@ -755,12 +774,13 @@ def _read(
             quote(batches),
             quote(parsed),
             state.root,
+            readers,
             min(workers, len(batches)),
             progress,
         )
     else:
         for batch in batches:
-            rows.extend(read_batch(raw_dir, quote(batch), quote(parsed), state.root))
+            rows.extend(read_batch(raw_dir, quote(batch), quote(parsed), state.root, readers))
             if progress:
                 progress(len(rows), len(to_read))
     return _file_rows_frame(rows)

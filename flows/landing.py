@@ -68,14 +68,22 @@ class FileRow:
 
 
 def read_batch_into_cache(
-    raw_dir: Path, batch: list[RawFile], known: frozenset[str], state_root: Path
+    raw_dir: Path, batch: list[RawFile], known: frozenset[str], state_root: Path, readers: str
 ) -> list[FileRow]:
     """Hash a batch of files and parse the contents not parsed before into the cache.
 
     Plain Python (no Prefect), so process-pool and Dask workers run it without start-up cost.
+    `readers` is the flow's `reader_fingerprint`: a worker whose readers differ (another
+    version of the package on a cluster's machine) refuses the batch, as the flow would not
+    find what it parsed (the cache keeps each readers' frames apart).
     """
-    from flows.cache import State
+    from flows.cache import ReadersDiffer, State, reader_fingerprint
 
+    if (own := reader_fingerprint()) != readers:
+        raise ReadersDiffer(
+            f"this worker's readers ({own}) are not the flow's ({readers}): install the same "
+            "scholarhouse version on every machine that reads"
+        )
     root = str(raw_dir.resolve())
     # One file after another: batches are read by several processes at once already, and
     # threads reading cached files here would contend for the interpreter (twice as slow).

@@ -12,8 +12,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from flows import ingest as ingest_module
-from flows.cache import State
-from flows.ingest import CheckFailed
+from flows.cache import ReadersDiffer, State
+from flows.ingest import CheckFailed, ParsedMissing
 from tests.conftest import SAMPLE
 from tests.flow_helpers import ingest, ingest_ledger, read_tables, tree_digest, use_sql_with
 
@@ -274,6 +274,34 @@ def test_process_pool_reading_gives_the_same_tables_as_threads(raw_dir: Path, tm
     ledger = ingest_ledger(tmp_path / "b.duckdb")
     assert ledger["status"].to_list().count("loaded") == 5
     assert isinstance(ledger, pl.DataFrame)
+
+
+def test_a_worker_with_other_readers_refuses_its_batch_and_nothing_is_published(
+    raw_dir: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+):
+    ingest(raw_dir, warehouse)
+    published = warehouse.stat().st_ino
+    for index in range(3):
+        text = SAMPLE.read_text(encoding="utf-8").replace("Yaxin Li\n", f"Person {index}\n", 1)
+        (raw_dir / "2026-11-25" / f"p{index}.txt").write_text(text, encoding="utf-8")
+    # The flow runs other readers than the pool's workers (as a cluster's machine with
+    # another version of the package would): each worker refuses, across the process bound.
+    monkeypatch.setattr(ingest_module, "reader_fingerprint", lambda: "0123456789ab")
+    with pytest.raises(ReadersDiffer, match=r"are not the flow's \(0123456789ab\)"):
+        ingest(raw_dir, warehouse, workers=2, batch_files=1)
+    assert warehouse.stat().st_ino == published
+    assert _query(warehouse, "select count(*) from profile_snapshot") == [(1,)]
+
+
+def test_files_read_but_missing_from_the_parse_cache_stop_the_run(
+    raw_dir: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # The parsed frames go nowhere: without the ledger's check the file would count as
+    # loaded, with no paper.
+    monkeypatch.setattr(State, "write_batch", lambda self, frames: "nowhere")
+    with pytest.raises(ParsedMissing, match="1 files were read but their parsed rows"):
+        ingest(raw_dir, warehouse)
+    assert not warehouse.exists()
 
 
 def test_sample_models_show_the_known_network_clusters_and_trends(raw_dir: Path, warehouse: Path):

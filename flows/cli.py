@@ -197,14 +197,15 @@ def _ingest(args: argparse.Namespace) -> int:
 @contextmanager
 def _expected_errors_in_one_line() -> Iterator[None]:
     """Keep Prefect's console from printing expected failures (a failed data check, too
-    little disk, another run holding the lock) as tracebacks: `main` says each in one line.
+    little disk, another run holding the lock, a read worker of another version) as
+    tracebacks: `main` says each in one line.
     The flow run's logs in the Prefect API keep the full record."""
     from prefect.logging.handlers import PrefectConsoleHandler
 
-    from flows.cache import IngestLocked
+    from flows.cache import IngestLocked, ReadersDiffer
     from flows.ingest import CheckFailed, NotEnoughDisk
 
-    expected = (CheckFailed, NotEnoughDisk, IngestLocked)
+    expected = (CheckFailed, NotEnoughDisk, IngestLocked, ReadersDiffer)
 
     def unexpected(record: logging.LogRecord) -> bool:
         return not (record.exc_info and isinstance(record.exc_info[1], expected))

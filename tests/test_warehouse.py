@@ -35,6 +35,54 @@ def test_a_frame_larger_than_a_slice_loads_whole_and_in_order(
         assert con.sql("select count(*) from empty").fetchall() == [(0,)]
 
 
+def _compression(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, set[str]]:
+    found = con.sql(
+        "select column_name, compression from pragma_storage_info(?) "
+        "where segment_type = 'VARCHAR'",
+        params=[table],
+    ).fetchall()
+    methods: dict[str, set[str]] = {}
+    for column, method in found:
+        methods.setdefault(column, set()).add(method)
+    return methods
+
+
+def test_long_texts_are_stored_with_zstd_and_read_back_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    frame = pl.DataFrame(
+        {
+            "paper_id": [f"P{i:05d}" for i in range(5_000)],
+            "abstract": [f"abstract {i} is long. " * 4 if i % 5 else None for i in range(5_000)],
+            "flags": [["a", "b"][: i % 3] for i in range(5_000)],
+            "seen_at": [datetime(2026, 1, 1 + i % 28) for i in range(5_000)],
+            "order": list(range(5_000)),  # a keyword
+        }
+    )
+    monkeypatch.setattr(warehouse, "_SLICE_BYTES", 4_096)
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
+        warehouse.create_table(con, "sliced", frame)
+        con.execute("checkpoint")
+        assert_frame_equal(con.sql("select * from sliced").pl(), frame)
+        methods = _compression(con, "sliced")
+        assert methods["abstract"] == {"ZSTD"}
+        assert "ZSTD" not in methods["paper_id"]
+
+
+def test_a_table_with_a_nested_column_keeps_duckdbs_own_compression(tmp_path: Path):
+    frame = pl.DataFrame(
+        {
+            "abstract": ["a long abstract, " * 8] * 3_000,
+            "where": [{"page": i, "line": i + 1} for i in range(3_000)],
+        }
+    )
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
+        warehouse.create_table(con, "nested", frame)
+        con.execute("checkpoint")
+        assert_frame_equal(con.sql("select * from nested").pl(), frame)
+        assert "ZSTD" not in _compression(con, "nested")["abstract"]
+
+
 def build_info() -> pl.DataFrame:
     return pl.DataFrame(
         {

@@ -300,7 +300,8 @@ def build_ledger(files: pl.DataFrame, state_root: Path) -> pl.DataFrame:
     """One row per raw file: loaded, duplicate (same bytes as a loaded file) or quarantined."""
     # Every cached content's row, joined: picking out the files' contents first took 0.06 s
     # of 10^5 files, against 0.006 s.
-    parsed = State(state_root).parsed_files()
+    state = State(state_root)
+    parsed = state.parsed_files()
     ledger = files.join(parsed, on="sha256", how="left").sort("path")
     lost = ledger.filter(
         pl.col("skip_reason").is_null()
@@ -310,7 +311,7 @@ def build_ledger(files: pl.DataFrame, state_root: Path) -> pl.DataFrame:
     if lost.height:
         raise ParsedMissing(
             f"{lost.height:,} files were read but their parsed rows are not in "
-            f"{State(state_root).parsed}, e.g. {lost['path'][0]}: nothing is published"
+            f"{state.parsed}, e.g. {lost['path'][0]}: nothing is published"
         )
     # The ledger is in path order: a window's first row is the content's first path (a
     # window ordered again by path took 0.1 s of 10^5 files, once per use).

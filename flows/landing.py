@@ -77,9 +77,11 @@ def read_batch_into_cache(
     version of the package on a cluster's machine) refuses the batch, as the flow would not
     find what it parsed (the cache keeps each readers' frames apart).
     """
-    from flows.cache import ReadersDiffer, State, reader_fingerprint
+    from flows.cache import ReadersDiffer, State
 
-    if (own := reader_fingerprint()) != readers:
+    # The cache folder a worker writes to is named by its own readers' fingerprint.
+    state = State(state_root)
+    if (own := state.parsed.name) != readers:
         raise ReadersDiffer(
             f"this worker's readers ({own}) are not the flow's ({readers}): install the same "
             "scholarhouse version on every machine that reads"
@@ -99,7 +101,7 @@ def read_batch_into_cache(
             new.setdefault(sha256, data)
         rows.append(FileRow(raw.path, len(data), raw.mtime_ns, sha256, None))
     if new:
-        State(state_root).write_batch(parse_contents(list(new.items())))
+        state.write_batch(parse_contents(list(new.items())))
     return rows
 
 

@@ -467,23 +467,25 @@ def _compact_splits(heads: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     lines = heads.filter(
         (last.str.count_matches(_WIDE_SPACE) == 1) & (last.str.len_chars() <= _COMPACT_LINE_CHARS)
     )
-    parts = lines.select(
-        "page",
-        "block",
-        "title_lines",
-        cut=last.str.extract_groups(f"^(.*?)(?:{_WIDE_SPACE})(.*)$"),
-    ).unnest("cut")
-    lines = parts.select(
-        "page",
-        "block",
-        compact_title=pl.concat_list(
-            pl.col("title_lines").list.head(pl.col("title_lines").list.len() - 1),
-            pl.col("1").str.strip_chars(),
-        ).list.join(" "),
-        title_part=pl.col("1").str.strip_chars(),
-        alone=pl.col("2"),
-    ).filter(
+    parts = (
+        lines.select(
+            "page",
+            "block",
+            "title_lines",
+            cut=last.str.extract_groups(f"^(.*?)(?:{_WIDE_SPACE})(.*)$"),
+        )
+        .unnest("cut")
+        .with_columns(title_part=pl.col("1").str.strip_chars(), alone=pl.col("2"))
+    )
+    lines = parts.filter(
         (pl.col("title_part") != "") & (pl.col("alone").str.len_chars() <= _COMPACT_AUTHORS_CHARS)
+    ).select(
+        "page",
+        "block",
+        "alone",
+        compact_title=pl.concat_list(
+            pl.col("title_lines").list.head(pl.col("title_lines").list.len() - 1), "title_part"
+        ).list.join(" "),
     )
     authors, names = _author_lines(lines.select("page", "block", "alone"))
     first_words = names.filter(pl.col("position") == 1).select(

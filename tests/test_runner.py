@@ -1,11 +1,18 @@
-"""Running the flow in this process: the settings it runs under, the garbage collector."""
+"""Running the flow in this process: the settings it runs under, the garbage collector, the
+record of its parameters."""
 
 from __future__ import annotations
 
 import gc
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import fastapi.encoders
 import pytest
+from prefect import Flow
 from prefect.settings import (
     PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
     get_current_settings,
@@ -13,7 +20,7 @@ from prefect.settings import (
 )
 
 import flows.runner
-from flows.ingest import look_for_changes
+from flows.ingest import ingest, look_for_changes
 from flows.runner import _imports_frozen, _without_heartbeats, run_ingest
 
 
@@ -68,3 +75,59 @@ def test_a_no_change_run_lists_the_landing_zone_with_the_collector_off_the_old_o
     assert not again.changed and again.n_files_read == 0
     assert frozen_while_listing and frozen_while_listing[0] > 10_000
     assert gc.get_freeze_count() == 0
+
+
+def _parameters(raw_dir: Path, warehouse: Path) -> dict[str, object]:
+    return {
+        "raw_dir": raw_dir, "warehouse": warehouse, "rebuild": False, "batch_files": 5_000,
+        "workers": 2, "progress": None,
+    }  # fmt: skip
+
+
+def test_the_flow_records_plain_parameters_as_prefect_does_without_fastapi(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    parameters = _parameters(tmp_path / "raw", tmp_path / "w.duckdb")
+    assert ingest.serialize_parameters(parameters) == Flow.serialize_parameters(ingest, parameters)
+    assert ingest.serialize_parameters(parameters)["raw_dir"] == str(tmp_path / "raw")
+    # With FastAPI's encoder failing, Prefect would record a placeholder for the paths.
+    monkeypatch.setattr(fastapi.encoders, "jsonable_encoder", _refuse)
+    assert Flow.serialize_parameters(ingest, parameters)["raw_dir"] == "<PosixPath>"
+    assert ingest.serialize_parameters(parameters)["raw_dir"] == str(tmp_path / "raw")
+    assert type(ingest.with_options(retries=0)) is type(ingest)
+
+
+def test_a_parameter_that_is_not_plain_is_recorded_by_prefect(tmp_path: Path):
+    parameters = _parameters(tmp_path / "raw", tmp_path / "w.duckdb") | {
+        "progress": lambda done, total: None
+    }
+    recorded = ingest.serialize_parameters(parameters)
+    assert recorded == Flow.serialize_parameters(ingest, parameters)
+    assert recorded["progress"] == {} and recorded["workers"] == 2
+
+
+def _refuse(value: object) -> object:
+    raise TypeError("not encoded here")
+
+
+_FRESH_RUN = """
+import json, sys
+from pathlib import Path
+from flows.runner import run_ingest
+summary = run_ingest(Path(sys.argv[1]), Path(sys.argv[2]))
+print(json.dumps([summary.published, sorted(m for m in sys.modules if m.startswith("fastapi"))]))
+"""
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_run_in_a_fresh_process_does_not_import_fastapi(raw_dir: Path, warehouse: Path):
+    from prefect.settings import PREFECT_API_URL
+
+    env = os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value()}
+    shown = subprocess.run(
+        [sys.executable, "-c", _FRESH_RUN, str(raw_dir), str(warehouse)],
+        capture_output=True, text=True, env=env, cwd=Path(__file__).parents[1], check=False,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    published, imported = json.loads(shown.stdout.splitlines()[-1])
+    assert published and imported == []

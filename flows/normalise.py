@@ -37,9 +37,10 @@ _MAX_PROPAGATION_ROUNDS: Final = 200
 _ID_COLUMNS: Final = frozenset({"paper_id", "author_id", "snapshot_id", "candidate"})
 # Hashing ids needs no extension; the answer keeps the order of the keys.
 _HASH_CONFIG: Final = {"autoinstall_known_extensions": False, "preserve_insertion_order": True}
-# Fewer keys than this are hashed by hashlib: opening DuckDB costs 15 ms, what hashlib takes
-# for 10^4 keys (an addition's ids are a few thousand at a time).
-_HASHED_BY_HASHLIB_BELOW: Final = 5_000
+# Fewer keys than this are hashed by hashlib: DuckDB's answer takes 25-40 ms below 4 * 10^4
+# keys (its opening most of it), hashlib's 0.7-1 us a key (an addition at 10^5 profiles
+# hashes some 7,000 paper and 14,000 author keys: 23 ms, against 64 ms by DuckDB).
+_HASHED_BY_HASHLIB_BELOW: Final = 30_000
 # Receives, by name, the frames a later run needs to add files to this one
 # (`flows.incremental`): each as soon as it is made, so it can be written out and let go.
 Keep = Callable[[str, pl.DataFrame | pl.LazyFrame], None]

@@ -153,6 +153,54 @@ def test_namesakes_whose_pages_share_nothing_are_two_authors_and_a_third_mention
     assert set(authors_of(tables, "Seas")["author_id"]) & set(owners) == set()
 
 
+def _wei_wang_on(tables: Tables, title: str, owners: list[str]) -> str:
+    """The Wei Wang owner listed on the paper `title`."""
+    (listed,) = set(authors_of(tables, title)["author_id"]) & set(owners)
+    return listed
+
+
+def _namesake_pages(first: Sequence[Paper], second: Sequence[Paper], cy: Sequence[Paper]) -> Tables:
+    """Two pages of owners named Wei Wang that share no paper, and Cy Diaz's page."""
+    return normalise_pages(
+        [
+            (Page("Wei Wang", tuple(first)), JAN),
+            (Page("Wei Wang", tuple(second)), JAN),
+            (Page("Cy Diaz", tuple(cy)), JAN),
+        ]
+    )
+
+
+def test_a_name_resolves_to_the_namesake_owner_sharing_the_most_papers_with_its_page() -> None:
+    a, b, c = (paper(title, "Wei Wang", "Cy Diaz") for title in ("A", "B", "C"))
+    joint = paper("Joint", "Cy Diaz", "Wei Wang")
+    tables = _namesake_pages([a, b], [c], [a, b, c, joint])
+    owners = author_id_of(tables, "Wei Wang", kind="profile_owner")
+    assert len(owners) == 2
+    # Cy's page shares A and B with the first Wei Wang, C alone with the second.
+    assert _wei_wang_on(tables, "Joint", owners) == _wei_wang_on(tables, "A", owners)
+
+
+def test_a_name_resolves_to_the_namesake_owner_holding_the_paper_before_the_most_shared() -> None:
+    a, b = (paper(title, "Wei Wang", "Cy Diaz") for title in ("A", "B"))
+    joint = paper("Joint", "Cy Diaz", "Wei Wang")
+    tables = _namesake_pages([a, b], [joint], [a, b, joint])
+    owners = author_id_of(tables, "Wei Wang", kind="profile_owner")
+    assert len(owners) == 2
+    # The second Wei Wang holds Joint (one paper shared with Cy's page), the first shares two.
+    holder = _wei_wang_on(tables, "Joint", owners)
+    assert holder != _wei_wang_on(tables, "A", owners)
+    assert len(authors_of(tables, "Joint")) == 2
+
+
+def test_a_name_resolves_to_the_smallest_id_among_namesakes_sharing_as_many_papers() -> None:
+    a, c = (paper(title, "Wei Wang", "Cy Diaz") for title in ("A", "C"))
+    joint = paper("Joint", "Cy Diaz", "Wei Wang")
+    tables = _namesake_pages([a], [c], [a, c, joint])
+    owners = author_id_of(tables, "Wei Wang", kind="profile_owner")
+    assert len(owners) == 2
+    assert _wei_wang_on(tables, "Joint", owners) == min(owners)
+
+
 def test_coauthor_of_one_paper_resolves_the_same_on_every_page_showing_it() -> None:
     # Ann's page shares "Bridge" with Bo's page; Cy's page shares nothing with Bo's. Both show
     # "Joint", which names Bo Chen: one paper, so one Bo Chen on it.

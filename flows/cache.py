@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -348,6 +349,26 @@ class State:
 
 def _file_name(path_column: str) -> pl.Expr:
     return pl.col(path_column).str.extract(r"([^/\\]+)$")
+
+
+def replace_folder(kept: Path, new: Path) -> threading.Thread | None:
+    """Make folder `new` the one at `kept`. The old one is first renamed beside `new` (in the
+    build folder, which the next run clears) and removed in a background thread, returned
+    (None when there was none): removing a 400 MB memo took 0.03-0.06 s of a run. A run
+    killed in between leaves no folder at `kept` (the next run does without it)."""
+    aside = new.with_name(f"{new.name}.replaced")
+    try:
+        os.replace(kept, aside)
+    except FileNotFoundError:
+        aside = None
+    os.replace(new, kept)
+    if aside is None:
+        return None
+    removing = threading.Thread(
+        target=shutil.rmtree, args=(aside,), kwargs={"ignore_errors": True}, name="remove-replaced"
+    )
+    removing.start()
+    return removing
 
 
 def write_parquet_atomic(

@@ -39,7 +39,7 @@ from typing import Final
 import duckdb
 import polars as pl
 
-from flows.cache import read_json_object, write_json_atomic
+from flows.cache import read_json_object, replace_folder, write_json_atomic
 from flows.layers import Layer, add_layer, named_layers, scan_layers, takes_a_layer
 from flows.warehouse import identifier, insert_rows
 
@@ -222,10 +222,9 @@ class Digests:
 
 
 def replace_digests(kept: Path, new: Digests) -> None:
-    """Make `new` the digests kept at `kept` (the old ones are removed first: a run killed in
-    between leaves none, and the next build loads in full)."""
-    shutil.rmtree(kept, ignore_errors=True)
-    os.replace(new.folder, kept)
+    """Make `new` the digests kept at `kept` (`replace_folder`: a run killed in between leaves
+    none, and the next build loads in full)."""
+    replace_folder(kept, new.folder)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,6 @@ the earlier ones from the last memo, in other threads while the run goes on; a f
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -44,7 +43,7 @@ from typing import Final
 
 import polars as pl
 
-from flows.cache import read_json_object, write_json_atomic
+from flows.cache import read_json_object, replace_folder, write_json_atomic
 from flows.layers import Layer, add_layer, named_layers, replaced, scan_layers, takes_a_layer
 from flows.normalise import (
     SOURCE_MENTION_COLUMNS,
@@ -392,10 +391,9 @@ def partial_key(name: str) -> str:
 
 
 def replace_memo(kept: Path, new: Memo) -> None:
-    """Make `new` the memo kept at `kept` (the old one is removed first: a run killed in
-    between leaves none, and the next run normalises in full)."""
-    shutil.rmtree(kept, ignore_errors=True)
-    os.replace(new.folder, kept)
+    """Make `new` the memo kept at `kept` (`replace_folder`: a run killed in between leaves
+    none, and the next run normalises in full)."""
+    replace_folder(kept, new.folder)
 
 
 def added_contents(memo_files: pl.DataFrame, files: pl.DataFrame) -> pl.DataFrame | None:

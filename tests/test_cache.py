@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.cache import MANIFEST_SCHEMA, State
+from flows.cache import MANIFEST_SCHEMA, State, replace_folder
 from flows.formats.frames import SCHEMAS
 
 
@@ -166,3 +166,31 @@ def test_the_manifest_read_is_the_file_as_last_written(tmp_path: Path):
     assert State(tmp_path / "state").read_manifest()["sha256"].to_list() == ["y"]
     state.manifest_path.unlink()
     assert state.read_manifest().is_empty()
+
+
+def _folder(path: Path, files: dict[str, str]) -> Path:
+    path.mkdir(parents=True)
+    for name, text in files.items():
+        (path / name).write_text(text)
+    return path
+
+
+def test_a_replaced_folder_holds_the_new_files_and_the_old_ones_go_in_the_background(
+    tmp_path: Path,
+):
+    kept = _folder(tmp_path / "state" / "memo", {"old.parquet": "old", "about.json": "1"})
+    new = _folder(tmp_path / "state" / "build" / "build-1.memo", {"about.json": "2"})
+    removing = replace_folder(kept, new)
+    assert sorted(p.name for p in kept.iterdir()) == ["about.json"]
+    assert (kept / "about.json").read_text() == "2"
+    assert not new.exists()
+    assert removing is not None
+    removing.join()
+    # Nothing is left beside the new folder's old place: the old folder is gone.
+    assert list((tmp_path / "state" / "build").iterdir()) == []
+
+
+def test_a_folder_replaced_where_there_was_none_needs_no_removal(tmp_path: Path):
+    new = _folder(tmp_path / "build" / "build-1.digests", {"about.json": "2"})
+    assert replace_folder(tmp_path / "digests", new) is None
+    assert (tmp_path / "digests" / "about.json").read_text() == "2"

@@ -49,11 +49,16 @@ def test_an_in_process_run_sends_no_heartbeats_and_keeps_every_other_setting():
 
 def test_the_objects_alive_when_a_run_starts_are_frozen_until_it_ends():
     assert gc.get_freeze_count() == 0
+    marker = ["alive when the run starts"]
     alive = len(gc.get_objects())
     with _imports_frozen():
-        assert gc.get_freeze_count() >= alive
+        # Out of the collector's generations. (Other threads, such as one removing a replaced
+        # folder, may free a few objects meanwhile: the counts are not compared exactly.)
+        assert not any(thing is marker for thing in gc.get_objects())
+        assert gc.get_freeze_count() > alive * 0.9
         assert len(gc.get_objects()) < alive / 10
     assert gc.get_freeze_count() == 0
+    assert any(thing is marker for thing in gc.get_objects())
     with pytest.raises(RuntimeError, match="the run failed"), _imports_frozen():
         raise RuntimeError("the run failed")
     assert gc.get_freeze_count() == 0

@@ -96,6 +96,8 @@ _FILE_ROW_SCHEMA: Final = {
 }
 _PACKAGE: Final = Path(__file__).parent
 _MIN_FREE_BYTES: Final = 64 * 1024 * 1024
+# In the state folder: the tables each model's text reads (`models.discover_models`).
+_MODEL_TABLES: Final = "model_tables.json"
 # Tables loaded, models built and checks run at once (`load_tables`, `build_models`, `run_checks`).
 _LANES: Final = 2
 
@@ -710,7 +712,9 @@ def ingest(
                     memo.finish()
                     _return_freed_memory()
                 with _timed(summary, "models"):
-                    build_models(build, models.discover_models(sql_dir()))
+                    build_models(
+                        build, models.discover_models(sql_dir(), state.root / _MODEL_TABLES)
+                    )
                 with _timed(summary, "checks"):
                     results = run_checks(build)
                 summary.checks_failed = [r.name for r in results if r.n_violations]

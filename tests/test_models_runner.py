@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import pickle
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
+import sqlglot
 
+import flows.models
 from flows.models import (
     Check,
     CheckError,
@@ -78,6 +83,69 @@ def test_dependencies_are_the_models_a_query_reads_not_ctes_or_core_tables(tmp_p
     by_name = {m.name: m for m in discover_models(tmp_path)}
     assert by_name["top"].depends_on == ("base",)
     assert by_name["base"].depends_on == ()
+
+
+def _graph(models: list[Model]) -> list[tuple[str, tuple[str, ...]]]:
+    return [(m.name, m.depends_on) for m in models]
+
+
+def test_the_tables_a_model_reads_are_kept_and_parsed_again_only_when_its_text_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    sql, known = tmp_path / "sql", tmp_path / "state" / "model_tables.json"
+    known.parent.mkdir()
+    write(sql, "intermediate/base.sql", model_file("base", "select 1 as x"))
+    write(sql, "marts/top.sql", model_file("top", "select x from base"))
+    first = discover_models(sql, known)
+    assert _graph(first) == _graph(discover_models(sql)) == [("base", ()), ("top", ("base",))]
+    kept = json.loads(known.read_text())
+    assert kept["sqlglot"] == sqlglot.__version__ and len(kept["tables"]) == 2
+    # Kept: the same models come without parsing.
+    parsed: list[str] = []
+    real = flows.models._referenced_tables
+
+    def parsing(text: str, path: Path) -> set[str]:
+        parsed.append(path.name)
+        return real(text, path)
+
+    monkeypatch.setattr(flows.models, "_referenced_tables", parsing)
+    assert _graph(discover_models(sql, known)) == _graph(first)
+    assert parsed == []
+    # A changed text is parsed again, and the file keeps only the texts of this time.
+    write(sql, "marts/top.sql", model_file("top", "select 2 as x"))
+    assert _graph(discover_models(sql, known)) == [("base", ()), ("top", ())]
+    assert parsed == ["top.sql"]
+    assert len(json.loads(known.read_text())["tables"]) == 2
+
+
+def _two_models(root: Path) -> tuple[Path, str]:
+    """Models `base` and `top` (which reads base) under root/sql; the hash of top's text."""
+    write(root / "sql", "intermediate/base.sql", model_file("base", "select 1 as x"))
+    top = write(root / "sql", "marts/top.sql", model_file("top", "select x from base"))
+    return root / "sql", hashlib.sha256(top.read_text().encode()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        # Another sqlglot's answer, believed, would give top no dependency.
+        lambda key: json.dumps({"sqlglot": "0.0.1", "tables": {key: []}}),
+        # An answer that is not a list of names ("base" read as its letters).
+        lambda key: json.dumps({"sqlglot": sqlglot.__version__, "tables": {key: "base"}}),
+        lambda key: json.dumps({"sqlglot": sqlglot.__version__, "tables": [key]}),
+        lambda key: "not json",
+    ],
+)
+def test_kept_tables_of_another_sqlglot_or_not_well_formed_are_parsed_again(
+    tmp_path: Path, kept: Callable[[str], str]
+):
+    sql, key = _two_models(tmp_path)
+    known = tmp_path / "model_tables.json"
+    known.write_text(kept(key))
+    assert _graph(discover_models(sql, known)) == [("base", ()), ("top", ("base",))]
+    rewritten = json.loads(known.read_text())
+    assert rewritten["sqlglot"] == sqlglot.__version__
+    assert rewritten["tables"][key] == ["base"]
 
 
 def test_checks_folder_is_not_a_model_layer(tmp_path):

@@ -136,3 +136,15 @@ def test_a_run_in_a_fresh_process_does_not_import_fastapi(raw_dir: Path, warehou
     assert shown.returncode == 0, shown.stderr
     published, imported = json.loads(shown.stdout.splitlines()[-1])
     assert published and imported == []
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_build_keeps_the_tables_each_model_reads_for_the_next(raw_dir: Path, warehouse: Path):
+    from flows.cache import State
+    from flows.ingest import sql_dir
+    from flows.models import _referenced_tables, discover_models
+
+    assert run_ingest(raw_dir, warehouse).published
+    kept = json.loads((State.for_warehouse(warehouse).root / "model_tables.json").read_text())
+    read = [sorted(_referenced_tables(m.sql, m.path)) for m in discover_models(sql_dir())]
+    assert sorted(kept["tables"].values()) == sorted(read)

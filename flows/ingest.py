@@ -39,7 +39,7 @@ from prefect.context import FlowRunContext
 from prefect.utilities.annotations import quote, unmapped
 
 from flows import models
-from flows.cache import MANIFEST_SCHEMA, State, reader_fingerprint
+from flows.cache import MANIFEST_SCHEMA, State
 from flows.delta import (
     ROW_KEYS,
     Digests,
@@ -792,7 +792,8 @@ def _read(
     rows: list[FileRow] = []
     context = FlowRunContext.get()
     on_dask = context is not None and type(context.task_runner).__name__ == "DaskTaskRunner"
-    readers = reader_fingerprint()
+    # The readers' fingerprint names the cache folder this run reads (`State.parsed`).
+    readers = state.parsed.name
     # quote(): Prefect would otherwise look into each of the 10^5 known contents and files.
     if on_dask and len(batches) > 1:
         futures = read_batch.map(

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+import flows.cache
 from flows import ingest as ingest_module
 from flows.cache import ReadersDiffer, State
 from flows.ingest import CheckFailed, ParsedMissing
@@ -286,7 +287,7 @@ def test_a_worker_with_other_readers_refuses_its_batch_and_nothing_is_published(
         (raw_dir / "2026-11-25" / f"p{index}.txt").write_text(text, encoding="utf-8")
     # The flow runs other readers than the pool's workers (as a cluster's machine with
     # another version of the package would): each worker refuses, across the process bound.
-    monkeypatch.setattr(ingest_module, "reader_fingerprint", lambda: "0123456789ab")
+    monkeypatch.setattr(flows.cache, "reader_fingerprint", lambda: "0123456789ab")
     with pytest.raises(ReadersDiffer, match=r"are not the flow's \(0123456789ab\)"):
         ingest(raw_dir, warehouse, workers=2, batch_files=1)
     assert warehouse.stat().st_ino == published

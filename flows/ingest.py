@@ -679,7 +679,10 @@ def ingest(
         build = state.build_dir / f"build-{uuid.uuid4().hex[:12]}.duckdb"
         memo = MemoWriting(Memo(build.with_suffix(".memo")), fingerprints[0])
         copy = _copy_for_load(state, warehouse, build, fingerprints[0], rebuild)
-        with _abandoned_on_error(memo, copy):
+        with (
+            _abandoned_on_error(memo, copy),
+            ThreadPoolExecutor(1, thread_name_prefix="keep-cache") as beside,
+        ):
             with _timed(summary, "normalise"):
                 ledger = build_ledger(rows, state.root)
                 normalised = normalise_tables(ledger, state.root, quote(memo), quote(read_ahead))
@@ -719,6 +722,9 @@ def ingest(
                     results = run_checks(build)
                 summary.checks_failed = [r.name for r in results if r.n_violations]
                 if not summary.checks_failed:
+                    # The write-out uses one core: the parse cache is kept for the next run
+                    # meanwhile (its manifest and batches need nothing of this build).
+                    cache_kept = beside.submit(_keep_parse_cache, state, rows, ledger)
                     with _timed(summary, "publish"):
                         summary.rows = _counts_and_write_out(build)
             if summary.checks_failed:
@@ -732,15 +738,22 @@ def ingest(
                 digests.mark_published(warehouse, plan.full_size)
                 replace_digests(state.digests, digests)
                 replace_memo(state.memo, memo.memo)
-                state.write_manifest(_manifest(rows))
+                cache_kept.result()
                 _write_published_fingerprints(state, fingerprints, summary.files)
-                state.drop_unused_batches(ledger["sha256"].drop_nulls())
             summary.published = True
     _finish(summary, warehouse)
     return summary
 
 
 ingest = _PlainParameters(ingest, name="ingest", log_prints=False)
+
+
+def _keep_parse_cache(state: State, rows: pl.DataFrame, ledger: pl.DataFrame) -> None:
+    """Keep what the next run reads of the parse cache: the files' manifest, and only the
+    batches some file still holds. Neither depends on the build being published (a run
+    that fails later re-reads no file: their contents are in the cache)."""
+    state.write_manifest(_manifest(rows))
+    state.drop_unused_batches(ledger["sha256"].drop_nulls())
 
 
 def _copy_for_load(

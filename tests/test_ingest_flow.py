@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -303,6 +305,65 @@ def test_files_read_but_missing_from_the_parse_cache_stop_the_run(
     with pytest.raises(ParsedMissing, match="1 files were read but their parsed rows"):
         ingest(raw_dir, warehouse)
     assert not warehouse.exists()
+
+
+def _add_a_profile(raw_dir: Path) -> None:
+    text = SAMPLE.read_text(encoding="utf-8").replace("Yaxin Li\n", "Person 0\n", 1)
+    (raw_dir / "2026-11-25" / "p0.txt").write_text(text, encoding="utf-8")
+
+
+def test_a_failed_write_out_keeps_the_warehouse_and_the_parse_cache_kept_meanwhile(
+    raw_dir: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+):
+    ingest(raw_dir, warehouse)
+    published = warehouse.stat().st_ino
+    _add_a_profile(raw_dir)
+    keep_parse_cache = ingest_module._keep_parse_cache
+
+    def slow_keep(*args: object) -> None:
+        time.sleep(0.5)  # still keeping the cache when the write-out fails
+        keep_parse_cache(*args)
+
+    def full_disk(build: Path) -> dict[str, int]:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ingest_module, "_keep_parse_cache", slow_keep)
+    monkeypatch.setattr(ingest_module, "_counts_and_write_out", full_disk)
+    with pytest.raises(OSError, match="No space left on device"):
+        ingest(raw_dir, warehouse)
+    # The run waited for the cache to be kept before it let go of the state folder.
+    assert not [t for t in threading.enumerate() if t.name.startswith("keep-cache")]
+    assert "2026-11-25/p0.txt" in State.for_warehouse(warehouse).read_manifest()["path"]
+    assert warehouse.stat().st_ino == published
+    assert _query(warehouse, "select count(*) from profile_snapshot") == [(1,)]
+    monkeypatch.undo()
+    # The next run reads no file again: the new one's parsed rows and manifest row were kept.
+    again = ingest(raw_dir, warehouse)
+    assert again.published and again.n_files_read == 0
+    assert _query(warehouse, "select count(*) from profile_snapshot") == [(2,)]
+
+
+def test_an_error_keeping_the_parse_cache_fails_the_run(
+    raw_dir: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+):
+    ingest(raw_dir, warehouse)
+    state = State.for_warehouse(warehouse)
+    fingerprints = (state.root / "published.txt").read_text()
+    _add_a_profile(raw_dir)
+
+    def full_disk(self: State, manifest: pl.DataFrame) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(State, "write_manifest", full_disk)
+    # Not lost in the thread that keeps the cache: the run fails, and does not record the
+    # new build as published of these files, so the next run makes sure of them.
+    with pytest.raises(OSError, match="No space left on device"):
+        ingest(raw_dir, warehouse)
+    assert (state.root / "published.txt").read_text() == fingerprints
+    monkeypatch.undo()
+    again = ingest(raw_dir, warehouse)
+    assert again.published
+    assert _query(warehouse, "select count(*) from profile_snapshot") == [(2,)]
 
 
 def test_sample_models_show_the_known_network_clusters_and_trends(raw_dir: Path, warehouse: Path):

@@ -189,6 +189,10 @@ class State:
                 _CONTENTS[key] = contents
             return contents
 
+    def parsed_contents(self) -> pl.Series:
+        """`parsed_sha256` as a column (a content cached in two batches, twice)."""
+        return self._index(self._whole_batches())["sha256"]
+
     def read_index_ahead(self) -> threading.Thread:
         """Read what `parsed_sha256` reads, in a thread; a call meanwhile waits for it.
 

@@ -235,12 +235,11 @@ _AS_KNOWN: Final = (pl.col("known_size") == pl.col("size_bytes")) & (
 
 @task(cache_policy=NO_CACHE)
 def plan_reads(
-    files: pl.DataFrame, manifest: pl.DataFrame, parsed: frozenset[str]
+    files: pl.DataFrame, manifest: pl.DataFrame, parsed: pl.Series
 ) -> tuple[pl.DataFrame, list[RawFile]]:
-    """Split files into unchanged ones (size and mtime as last run) and ones to read."""
-    known = manifest.filter(
-        pl.col("sha256").is_in(pl.Series(list(parsed), dtype=pl.String).implode())
-    )
+    """Split files into unchanged ones (size and mtime as last run, content `parsed`) and
+    ones to read."""
+    known = manifest.filter(pl.col("sha256").is_in(parsed.implode()))
     planned = _with_known(files, known).with_columns(
         is_unchanged=(pl.col("skip_reason").is_null() & _AS_KNOWN).fill_null(False)
     )
@@ -648,7 +647,9 @@ def ingest(
             return unchanged_run
         with _timed(summary, "discover"):
             parsed = state.parsed_sha256()
-            unchanged, to_read = plan_reads(files, state.read_manifest(), quote(parsed))
+            # As a column: a set of 10^5 texts made a column again took 0.03 s.
+            contents = state.parsed_contents()
+            unchanged, to_read = plan_reads(files, state.read_manifest(), quote(contents))
         code = code_fingerprint()
         # What an addition reads of the last normalisation's memo is read meanwhile.
         read_ahead = None

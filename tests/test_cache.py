@@ -12,6 +12,8 @@ import pytest
 
 from flows.cache import MANIFEST_SCHEMA, State, replace_folder
 from flows.formats.frames import SCHEMAS
+from flows.ingest import plan_reads
+from flows.landing import RAW_FILE_SCHEMA
 
 
 def batch_of(tag: str, n: int) -> dict[str, pl.DataFrame]:
@@ -204,6 +206,37 @@ def test_the_manifest_read_is_the_file_as_last_written(tmp_path: Path):
     assert State(tmp_path / "state").read_manifest()["sha256"].to_list() == ["y"]
     state.manifest_path.unlink()
     assert state.read_manifest().is_empty()
+
+
+def test_a_file_is_read_again_unless_its_size_time_and_cached_content_are_as_known(
+    tmp_path: Path,
+):
+    state = State(tmp_path / "state")
+    cached = batch_of("cached", 2)["parsed_file"]["sha256"]
+    state.write_batch(batch_of("cached", 2))
+    manifest = pl.DataFrame(
+        {
+            "path": ["a.txt", "b.txt", "c.txt", "d.txt"],
+            "size_bytes": [10, 20, 30, 40],
+            "mtime_ns": [1, 2, 3, 4],
+            "sha256": [cached[0], cached[1], cached[1], "f" * 64],
+        },
+        schema=MANIFEST_SCHEMA,
+    )
+    files = pl.DataFrame(
+        {
+            "path": ["a.txt", "b.txt", "c.txt", "d.txt", "e.txt"],
+            "size_bytes": [10, 21, 30, 40, 50],
+            "mtime_ns": [1, 2, 9, 4, 5],
+            "skip_reason": None,
+        },
+        schema=RAW_FILE_SCHEMA,
+    )
+    unchanged, to_read = plan_reads.fn(files, manifest, state.parsed_contents())
+    # b: another size; c: another time; d: a content no longer cached; e: a new file.
+    assert unchanged["path"].to_list() == ["a.txt"]
+    assert unchanged["sha256"].to_list() == [cached[0]]
+    assert [raw.path for raw in to_read] == ["b.txt", "c.txt", "d.txt", "e.txt"]
 
 
 def _folder(path: Path, files: dict[str, str]) -> Path:

@@ -200,13 +200,14 @@ class State:
         Prefect's API), which would otherwise be followed by this read (0.1 s at 10^5
         files). It needs no lock: a batch's rows never change under its name, and the run
         lists the batches again under its lock. A failure is the run's to meet: it reads
-        again what was not read."""
+        again what was not read. The process waits for the thread before it exits (a run
+        that fails at once), rather than stop it in the middle of a read."""
 
         def read() -> None:
             with contextlib.suppress(OSError, pl.exceptions.PolarsError):
                 self.parsed_sha256()
 
-        reading = threading.Thread(target=read, name="index-read-ahead", daemon=True)
+        reading = threading.Thread(target=read, name="index-read-ahead")
         reading.start()
         return reading
 

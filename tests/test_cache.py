@@ -130,7 +130,9 @@ def test_the_index_read_ahead_is_what_the_run_then_finds(tmp_path: Path):
     state = State(tmp_path / "state")
     batches = [batch_of("first", 3), batch_of("second", 2)]
     names = [state.write_batch(batch) for batch in batches]
-    state.read_index_ahead().join()
+    reading = state.read_index_ahead()
+    assert not reading.daemon  # an exit waits for it, rather than stop it mid-read
+    reading.join()
     # Read ahead, by name: the run finds the rows without reading the files again (here
     # made unreadable; a batch's rows never change under its name).
     for name in names:

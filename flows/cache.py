@@ -60,11 +60,6 @@ MANIFEST_SCHEMA: Final = {
 # that parsed them, so a batch of that name there always holds the same rows: a run reads
 # them once, not once per lookup.
 _BATCH_FILES: dict[tuple[str, str], pl.DataFrame] = {}
-# The contents of the last set of batches `State.parsed_sha256` was asked for, by folder and
-# batch names; and the lock under which both caches are read and filled, so that a read
-# ahead (`State.read_index_ahead`) and the run share one read.
-_CONTENTS: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
-_INDEX_READING: Final = threading.RLock()
 # The last manifest this process read, by the version of its file (path, inode, size, times:
 # a manifest is always written anew and renamed into place).
 _MANIFEST_READ: dict[tuple[str, int, int, int, int], pl.DataFrame] = {}
@@ -179,37 +174,11 @@ class State:
     def parsed_sha256(self) -> frozenset[str]:
         """Contents already parsed by the current readers, in batches whose every table is
         there (a killed --rebuild removes the cache folder by folder)."""
-        batches = self._whole_batches()
-        key = (str(self.parsed), tuple(batches))
-        with _INDEX_READING:
-            contents = _CONTENTS.get(key)
-            if contents is None:
-                contents = frozenset(self._index(batches)["sha256"].to_list())
-                _CONTENTS.clear()
-                _CONTENTS[key] = contents
-            return contents
+        return frozenset(self._index(self._whole_batches())["sha256"].to_list())
 
     def parsed_contents(self) -> pl.Series:
         """`parsed_sha256` as a column (a content cached in two batches, twice)."""
         return self._index(self._whole_batches())["sha256"]
-
-    def read_index_ahead(self) -> threading.Thread:
-        """Read what `parsed_sha256` reads, in a thread; a call meanwhile waits for it.
-
-        For the time a flow run takes to start (0.1-0.4 s at 10^5 files, mostly waiting for
-        Prefect's API), which would otherwise be followed by this read (0.1 s at 10^5
-        files). It needs no lock: a batch's rows never change under its name, and the run
-        lists the batches again under its lock. A failure is the run's to meet: it reads
-        again what was not read. The process waits for the thread before it exits (a run
-        that fails at once), rather than stop it in the middle of a read."""
-
-        def read() -> None:
-            with contextlib.suppress(OSError, pl.exceptions.PolarsError):
-                self.parsed_sha256()
-
-        reading = threading.Thread(target=read, name="index-read-ahead")
-        reading.start()
-        return reading
 
     def parsed_files(self) -> pl.DataFrame:
         """The `parsed_file` row of every content in the cache, once each (a content in two
@@ -286,29 +255,28 @@ class State:
     def _parsed_files(self, batches: list[str]) -> pl.DataFrame:
         """The `parsed_file` rows of the batch files named, each with its `batch`."""
         folder = str(self.parsed)
-        with _INDEX_READING:
-            unknown = [batch for batch in batches if (folder, batch) not in _BATCH_FILES]
-            if unknown:
-                read = (
-                    pl.scan_parquet(
-                        [self.parsed / "parsed_file" / batch for batch in unknown],
-                        schema=SCHEMAS["parsed_file"],
-                        include_file_paths="batch_path",
-                    )
-                    .with_columns(batch=_file_name("batch_path"))
-                    .drop("batch_path")
-                    .collect()
+        unknown = [batch for batch in batches if (folder, batch) not in _BATCH_FILES]
+        if unknown:
+            read = (
+                pl.scan_parquet(
+                    [self.parsed / "parsed_file" / batch for batch in unknown],
+                    schema=SCHEMAS["parsed_file"],
+                    include_file_paths="batch_path",
                 )
-                by_batch = read.partition_by("batch", as_dict=True)
-                for batch in unknown:
-                    _BATCH_FILES[folder, batch] = by_batch.get((batch,), read.clear())
-            # What this process holds stays the size of one state's batches.
-            for gone in set(_BATCH_FILES) - {(folder, batch) for batch in batches}:
-                del _BATCH_FILES[gone]
-            schema = {**SCHEMAS["parsed_file"], "batch": pl.String()}
-            return pl.concat(
-                [pl.DataFrame(schema=schema), *(_BATCH_FILES[folder, batch] for batch in batches)]
+                .with_columns(batch=_file_name("batch_path"))
+                .drop("batch_path")
+                .collect()
             )
+            by_batch = read.partition_by("batch", as_dict=True)
+            for batch in unknown:
+                _BATCH_FILES[folder, batch] = by_batch.get((batch,), read.clear())
+        # What this process holds stays the size of one state's batches.
+        for gone in set(_BATCH_FILES) - {(folder, batch) for batch in batches}:
+            del _BATCH_FILES[gone]
+        schema = {**SCHEMAS["parsed_file"], "batch": pl.String()}
+        return pl.concat(
+            [pl.DataFrame(schema=schema), *(_BATCH_FILES[folder, batch] for batch in batches)]
+        )
 
     def _whole_batches(self) -> list[str]:
         """File names of the batches whose every table is written, sorted."""

@@ -18,7 +18,6 @@ from prefect.settings import (
 )
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.cache import State
 from flows.ingest import DEFAULT_BATCH_FILES, RunSummary, handing_over, ingest, look_for_changes
 
 
@@ -64,9 +63,6 @@ def run_ingest(
             unchanged, listing = look_for_changes(Path(raw_dir), Path(warehouse))
             if unchanged:
                 return unchanged
-            if listing is not None:
-                # Read while the flow run starts, as the run reads it first.
-                State.for_warehouse(Path(warehouse)).read_index_ahead()
         runner = task_runner(workers, dask_address, dask_local)
         flow = ingest.with_options(task_runner=runner)
         # Heartbeats detect crashed runs on a server-backed deployment; an in-process run

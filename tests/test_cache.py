@@ -4,11 +4,9 @@ keeps whole ones and loses nothing."""
 from __future__ import annotations
 
 import hashlib
-import threading
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from flows.cache import MANIFEST_SCHEMA, State, replace_folder
 from flows.formats.frames import SCHEMAS
@@ -124,44 +122,6 @@ def test_contents_of_a_batch_written_after_a_lookup_are_found(tmp_path: Path):
     both = pl.concat([first["parsed_file"]["sha256"], later["parsed_file"]["sha256"]])
     assert state.parsed_sha256() == frozenset(both.to_list())
     assert sorted(cached_profiles(state, both)) == ["first 0", "first 1", "later 0", "later 1"]
-
-
-def test_the_index_read_ahead_is_what_the_run_then_finds(tmp_path: Path):
-    state = State(tmp_path / "state")
-    batches = [batch_of("first", 3), batch_of("second", 2)]
-    names = [state.write_batch(batch) for batch in batches]
-    reading = state.read_index_ahead()
-    assert not reading.daemon  # an exit waits for it, rather than stop it mid-read
-    reading.join()
-    # Read ahead, by name: the run finds the rows without reading the files again (here
-    # made unreadable; a batch's rows never change under its name).
-    for name in names:
-        (state.parsed / "parsed_file" / f"{name}.parquet").write_bytes(b"not parquet")
-    expected = pl.concat([batch["parsed_file"]["sha256"] for batch in batches])
-    assert State(tmp_path / "state").parsed_sha256() == frozenset(expected.to_list())
-
-
-def test_a_lookup_while_the_index_is_read_ahead_waits_for_that_read(tmp_path: Path):
-    state = State(tmp_path / "state")
-    batch = batch_of("only", 4)
-    state.write_batch(batch)
-    reading = state.read_index_ahead()
-    assert state.parsed_sha256() == frozenset(batch["parsed_file"]["sha256"].to_list())
-    reading.join()
-
-
-def test_a_failed_read_ahead_leaves_the_error_to_the_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    state = State(tmp_path / "state")
-    name = state.write_batch(batch_of("broken", 2))
-    (state.parsed / "parsed_file" / f"{name}.parquet").write_bytes(b"not parquet")
-    uncaught: list[BaseException | None] = []
-    monkeypatch.setattr(threading, "excepthook", lambda args: uncaught.append(args.exc_value))
-    state.read_index_ahead().join()
-    assert uncaught == []
-    with pytest.raises(pl.exceptions.ComputeError):
-        state.parsed_sha256()
 
 
 def test_a_content_cached_in_two_batches_is_looked_up_once(tmp_path: Path):

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import fastapi.encoders
@@ -21,10 +20,8 @@ from prefect.settings import (
 )
 
 import flows.runner
-from flows.cache import State
 from flows.ingest import ingest, look_for_changes
 from flows.runner import _imports_frozen, _without_heartbeats, run_ingest
-from tests.conftest import SAMPLE
 
 
 def test_an_in_process_run_sends_no_heartbeats_and_keeps_every_other_setting():
@@ -83,27 +80,6 @@ def test_a_no_change_run_lists_the_landing_zone_with_the_collector_off_the_old_o
     assert not again.changed and again.n_files_read == 0
     assert frozen_while_listing and frozen_while_listing[0] > 10_000
     assert gc.get_freeze_count() == 0
-
-
-@pytest.mark.usefixtures("prefect_harness")
-def test_the_parse_cache_index_is_read_ahead_only_when_a_flow_run_follows(
-    raw_dir: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
-):
-    started: list[Path] = []
-    read_index_ahead = State.read_index_ahead
-
-    def spy(state: State) -> threading.Thread:
-        started.append(state.root)
-        return read_index_ahead(state)
-
-    monkeypatch.setattr(State, "read_index_ahead", spy)
-    assert run_ingest(raw_dir, warehouse).published
-    assert started == []  # a first build: no cache to read
-    assert not run_ingest(raw_dir, warehouse).changed
-    assert started == []  # nothing changed: no flow run
-    (raw_dir / "2026-11-25" / "copy.txt").write_bytes(SAMPLE.read_bytes())
-    assert run_ingest(raw_dir, warehouse).files == {"loaded": 1, "duplicate": 1}
-    assert started == [State.for_warehouse(warehouse).root]
 
 
 def _parameters(raw_dir: Path, warehouse: Path) -> dict[str, object]:

@@ -174,7 +174,7 @@ class State:
     def parsed_sha256(self) -> frozenset[str]:
         """Contents already parsed by the current readers, in batches whose every table is
         there (a killed --rebuild removes the cache folder by folder)."""
-        return frozenset(self._index(self._whole_batches())["sha256"].to_list())
+        return frozenset(self.parsed_contents().to_list())
 
     def parsed_contents(self) -> pl.Series:
         """`parsed_sha256` as a column (a content cached in two batches, twice)."""

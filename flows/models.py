@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import math
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -246,15 +247,21 @@ def model_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 def run_in_dependency_order(
-    models: Sequence[Model], run: Callable[[Model], T], lanes: int
+    models: Sequence[Model],
+    run: Callable[[Model], T],
+    lanes: int,
+    costs: Mapping[str, float] | None = None,
 ) -> dict[str, T]:
     """Call `run` on every model once the models it reads have run, `lanes` at a time.
 
     Each call runs on a thread of its own, in a copy of the caller's context (so a Prefect
-    task called there belongs to the caller's flow run). Of the models ready, the one that
-    more models wait on, directly or not, starts first, so the long chains start early; ties
-    go by name. After a failure no model starts; those running finish, and the first error is
-    raised. Returns each model's result by name.
+    task called there belongs to the caller's flow run). Of the models ready, the one whose
+    chain of models still to run costs most starts first, so the longest chain does not run
+    alone at the end: `costs` holds each model's expected seconds (its last build's); a
+    model without one counts as the mean of the others, or nothing when none has one. Then
+    the one that more models wait on, directly or not; ties go by name. After a failure no
+    model starts; those running finish, and the first error is raised. Returns each model's
+    result by name.
     """
     by_name = {model.name: model for model in models}
     waiting, dependents = _dependency_graph(by_name)
@@ -265,7 +272,17 @@ def run_in_dependency_order(
             found |= downstream(dependent)
         return found
 
-    priority = {name: (-len(downstream(name)), name) for name in by_name}
+    known = [costs[name] for name in by_name if costs and name in costs]
+    unknown = sum(known) / len(known) if known else 0.0
+    chain_costs: dict[str, float] = {}
+
+    def chain_cost(name: str) -> float:
+        if name not in chain_costs:
+            own = costs.get(name, unknown) if costs else unknown
+            chain_costs[name] = own + max(map(chain_cost, dependents[name]), default=0.0)
+        return chain_costs[name]
+
+    priority = {name: (-chain_cost(name), -len(downstream(name)), name) for name in by_name}
     ready = [priority[name] for name, deps in waiting.items() if not deps]
     heapq.heapify(ready)
     results: dict[str, T] = {}
@@ -274,7 +291,7 @@ def run_in_dependency_order(
     with ThreadPoolExecutor(max(1, lanes)) as pool:
         while running or (ready and failure is None):
             while ready and failure is None and len(running) < max(1, lanes):
-                _, name = heapq.heappop(ready)
+                name = heapq.heappop(ready)[-1]
                 running[pool.submit(copy_context().run, run, by_name[name])] = name
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -290,6 +307,30 @@ def run_in_dependency_order(
     if failure is not None:
         raise failure
     return results
+
+
+def read_model_seconds(path: Path) -> dict[str, float]:
+    """The seconds each model took in the last build, kept in `path` (`write_model_seconds`);
+    empty when the file is missing or unreadable, and without any value that is not a
+    number of seconds."""
+    kept = read_json_object(path)
+    seconds = kept.get("seconds") if kept else None
+    if not isinstance(seconds, dict):
+        return {}
+    return {
+        name: float(value)
+        for name, value in seconds.items()
+        if isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    }
+
+
+def write_model_seconds(path: Path, seconds: Mapping[str, float]) -> None:
+    """Keep the seconds each model of a build took, for the next build's order
+    (`run_in_dependency_order`)."""
+    write_json_atomic({"seconds": dict(seconds)}, path)
 
 
 def discover_checks(sql_dir: Path) -> list[Check]:

@@ -25,10 +25,12 @@ from flows.models import (
     discover_models,
     model_settings,
     quote_literal,
+    read_model_seconds,
     run_check,
     run_checks,
     run_in_dependency_order,
     run_model,
+    write_model_seconds,
 )
 
 
@@ -444,3 +446,37 @@ def test_model_and_check_errors_cross_processes_intact(error):
     assert str(copy) == str(error) and copy.message == error.message
     assert getattr(copy, "model_name", None) == getattr(error, "model_name", None)
     assert getattr(copy, "check_name", None) == getattr(error, "check_name", None)
+
+
+def test_of_the_ready_models_the_one_heading_the_costliest_chain_starts_first(tmp_path):
+    models = diamond_and_loners(tmp_path)
+    started: list[str] = []
+    costs = {"alone_b": 9.0, "base": 1.0, "left": 1.0, "right": 3.0, "top": 1.0, "chain": 2.0}
+    run_in_dependency_order(models, lambda model: started.append(model.name), 1, costs)
+    # Chains: alone_b 9 s; base 1 + right's 3 + top's 1 = 5; chain 2 + chain_end's, not
+    # known: the mean of the known costs (17 / 6 = 2.83); right 4; alone_a and chain_end
+    # 2.83, tied (by name then); left 2; top 1.
+    assert started == [
+        "alone_b", "base", "chain", "right", "alone_a", "chain_end", "left", "top"
+    ]  # fmt: skip
+    # without costs: the one more models wait on (the test above), whatever the order of
+    # the costs' names
+    unordered: list[str] = []
+    run_in_dependency_order(models, lambda model: unordered.append(model.name), 1, {})
+    assert unordered[0] == "base"
+
+
+def test_the_seconds_of_a_build_are_kept_and_only_numbers_of_seconds_come_back(tmp_path):
+    path = tmp_path / "model_seconds.json"
+    assert read_model_seconds(path) == {}
+    write_model_seconds(path, {"a": 1.5, "b": 0})
+    assert read_model_seconds(path) == {"a": 1.5, "b": 0.0}
+    path.write_text(
+        json.dumps({"seconds": {"a": 2, "b": -1, "c": "3", "d": True, "e": None, "f": [1]}})
+    )
+    assert read_model_seconds(path) == {"a": 2.0}
+    path.write_text('{"seconds": {"a": NaN, "b": Infinity, "c": 0.25}}')
+    assert read_model_seconds(path) == {"c": 0.25}
+    for text in ("not json", "[1, 2]", '{"seconds": [1]}', '{"other": {}}'):
+        path.write_text(text)
+        assert read_model_seconds(path) == {}, text

@@ -148,3 +148,35 @@ def test_a_build_keeps_the_tables_each_model_reads_for_the_next(raw_dir: Path, w
     kept = json.loads((State.for_warehouse(warehouse).root / "model_tables.json").read_text())
     read = [sorted(_referenced_tables(m.sql, m.path)) for m in discover_models(sql_dir())]
     assert sorted(kept["tables"].values()) == sorted(read)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_build_keeps_each_models_seconds_and_the_next_orders_the_models_by_them(
+    raw_dir: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from flows import models
+    from flows.cache import State
+    from flows.ingest import sql_dir
+
+    kept = State.for_warehouse(warehouse).root / "model_seconds.json"
+    names = sorted(m.name for m in models.discover_models(sql_dir()))
+    assert run_ingest(raw_dir, warehouse).published
+    first = json.loads(kept.read_text())["seconds"]
+    assert sorted(first) == names
+    assert all(isinstance(s, float) and s > 0 for s in first.values())
+
+    # The next build is handed those seconds (an unreadable file is none: the run goes on).
+    handed: list[dict[str, float] | None] = []
+    real = models.run_in_dependency_order
+
+    def watched(to_build, run, lanes, costs=None):
+        handed.append(dict(costs) if costs is not None else None)
+        return real(to_build, run, lanes, costs)
+
+    monkeypatch.setattr(models, "run_in_dependency_order", watched)
+    assert run_ingest(raw_dir, warehouse, rebuild=True).published
+    kept.write_text("{not json")
+    assert run_ingest(raw_dir, warehouse, rebuild=True).published
+    assert handed[0] == first
+    assert handed[1] == {}
+    assert sorted(json.loads(kept.read_text())["seconds"]) == names

@@ -51,9 +51,9 @@ def _place(files: list[Path], source: Path, raw: Path) -> None:
 def _assert_same_build(incremental: Path, rebuilt: Path) -> None:
     first, second = read_tables(incremental, ALL_TABLES), read_tables(rebuilt, ALL_TABLES)
     for name in ALL_TABLES:
-        # Floats within 1e-12: sums in another order (coauthor weights).
+        # Exactly: the coauthor weights are summed exactly, in any order.
         try:
-            assert_frame_equal(first[name], second[name], rel_tol=1e-12)
+            assert_frame_equal(first[name], second[name], check_exact=True)
         except AssertionError as error:
             raise AssertionError(f"table {name} differs: {error}") from None
 

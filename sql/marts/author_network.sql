@@ -1,7 +1,9 @@
 -- author_network: one row per author: their place in the coauthor graph (coauthor_edge).
 -- author_id: the author's stable key.
 -- degree: distinct coauthors (edges of the author in coauthor_edge); 0 when isolated.
--- weighted_degree: sum of the weights of the author's edges; 0 when isolated.
+-- weighted_degree: sum of the weights of the author's edges; 0 when isolated. Each joint
+--   paper adds 1 in all (1 / (n - 1) to each of its n - 1 coauthors), so this is the number
+--   of the author's papers with a coauthor: a whole number, summed exactly.
 -- component_id: the smallest author_id in the author's connected component
 --   (an isolated author is their own component).
 -- component_size: number of authors in that component.
@@ -26,7 +28,9 @@ arcs as materialized (
     select number_b as source_number, number_a as target_number from numbered_edges
 ),
 degrees as (
-    select author_id, count(*) as degree, sum(weight) as weighted_degree
+    -- the weights summed as decimals (exact, in any order), then rounded to the whole
+    -- number they make: each weight's error, under 10^-15 of it, cannot move their sum by 1/2
+    select author_id, count(*) as degree, round(sum(weight::decimal(38, 18))) as weighted_degree
     from (
         select author_id_a as author_id, weight from edges
         union all

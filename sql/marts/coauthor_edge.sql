@@ -5,7 +5,9 @@
 -- first_year: earliest publication year of a joint paper (null years ignored).
 -- last_year: latest publication year of a joint paper (null years ignored).
 -- weight: sum over joint papers of 1 / (n - 1), n = the paper's known author count
---   (its authorship rows, inferred ones included); a two-author paper adds 1.
+--   (its authorship rows, inferred ones included); a two-author paper adds 1. Summed
+--   exactly, in units of 10^-18, so the same joint papers give the same weight in every
+--   build, whatever order they are summed in.
 -- is_weight_upper_bound: true when any joint paper's author list is truncated ("et al."):
 --   the real author count is then larger, so the true weight is smaller than `weight`.
 with
@@ -29,7 +31,11 @@ select
     count(*) as n_papers,
     min(papers.published_year) as first_year,
     max(papers.published_year) as last_year,
-    sum(1.0 / (paper_sizes.n_authors - 1))::double as weight,
+    -- each 1 / (n - 1) rounded to the nearest unit of 10^-18: integers add up exactly (doubles
+    -- summed in parallel gave another last digit from one build to the next)
+    sum(
+        (1000000000000000000 + (paper_sizes.n_authors - 1) // 2) // (paper_sizes.n_authors - 1)
+    )::double / 1e18 as weight,
     coalesce(bool_or(papers.is_author_list_truncated), false) as is_weight_upper_bound
 from pairs
 join paper_sizes on paper_sizes.paper_id = pairs.paper_id

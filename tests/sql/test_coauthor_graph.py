@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
+import itertools
+import random
+from collections import defaultdict
+from fractions import Fraction
 
 
 def add_paper(warehouse, paper_id, authors, year=None, truncated=None, inferred=()):
@@ -50,8 +53,39 @@ def test_weight_sums_one_over_known_author_count_minus_one_inferred_included(war
     add_paper(warehouse, "p2", ["a", "b", "c"], inferred=("a",))  # 1/2
     add_paper(warehouse, "p3", ["a", "b", "c", "d", "e"])  # 1/4
     rows = edges(warehouse, "author_id_a, author_id_b, weight")
-    assert rows[0] == ("a", "b", pytest.approx(1.75))
-    assert dict(((a, b), w) for a, b, w in rows)[("c", "d")] == pytest.approx(0.25)
+    assert rows[0] == ("a", "b", 1.75)
+    assert dict(((a, b), w) for a, b, w in rows)[("c", "d")] == 0.25
+
+
+def test_weights_are_the_same_in_every_build_whatever_order_rows_come_in(new_warehouse):
+    # Many pairs, each on papers of several sizes: as doubles summed in parallel, a sum's last
+    # digit followed the order its terms came in, and that changed from one build to the next.
+    rng = random.Random(7)
+    names = [f"a{i:03d}" for i in range(300)]
+    papers = [(f"p{k:05d}", rng.sample(names, rng.choice([2, 3, 4, 7, 11]))) for k in range(6000)]
+    built = []
+    for order in (papers, papers[::-1]):
+        warehouse = new_warehouse()
+        warehouse.insert("author", [{"author_id": a} for a in names])
+        warehouse.insert("paper", [{"paper_id": paper_id} for paper_id, _ in order])
+        warehouse.insert(
+            "authorship",
+            [
+                {"paper_id": paper_id, "author_id": a}
+                for paper_id, authors in order
+                for a in authors
+            ],
+        )
+        built.append((edges(warehouse, "author_id_a, author_id_b, weight"), network(warehouse)))
+        warehouse.close()
+    assert built[0] == built[1]
+    exact: dict[tuple[str, str], Fraction] = defaultdict(Fraction)
+    for _, authors in papers:
+        for a, b in itertools.combinations(sorted(authors), 2):
+            exact[(a, b)] += Fraction(1, len(authors) - 1)
+    weights = {(a, b): weight for a, b, weight in built[0][0]}
+    assert weights.keys() == exact.keys()
+    assert all(abs(weights[pair] - value) <= 1e-15 * value for pair, value in exact.items())
 
 
 def test_weight_is_flagged_as_upper_bound_when_a_joint_paper_list_is_truncated(warehouse):
@@ -98,6 +132,19 @@ def test_component_id_is_the_smallest_author_id_of_the_component(warehouse):
         ("y", "y", 2),
         ("z", "y", 2),
     ]
+
+
+def test_weighted_degree_is_the_whole_number_of_papers_with_a_coauthor(warehouse):
+    # six edges of 1/6 and ten of 1/10 each sum to 0.9999999999999999 as doubles
+    warehouse.insert("author", [{"author_id": x} for x in "abcdefghijklmnopq"])
+    add_paper(warehouse, "p1", [*"abcdefg"])
+    add_paper(warehouse, "p2", ["a", *"hijklmnopq"])
+    add_paper(warehouse, "p3", ["a", "b"])
+    add_paper(warehouse, "p4", ["a"])
+    degrees = {r[0]: r[2] for r in network(warehouse)}
+    assert degrees["a"] == 3.0
+    assert degrees["b"] == 2.0
+    assert {degrees[x] for x in "cdefghijklmnopq"} == {1.0}
 
 
 def test_degree_counts_coauthors_and_weighted_degree_sums_edge_weights(warehouse):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from datetime import datetime
+from fractions import Fraction
 
 import networkx as nx
 import pytest
@@ -96,19 +97,20 @@ def test_degree_weights_and_components_match_networkx(new_warehouse, n_authors, 
 
     graph = nx.Graph()
     graph.add_nodes_from(names)
-    weights: dict[str, float] = defaultdict(float)
+    weights: dict[str, Fraction] = defaultdict(Fraction)
     for paper in papers:
         distinct = sorted(set(paper))
         for a, b in itertools.combinations(distinct, 2):
             graph.add_edge(a, b)
-            weights[a] += 1 / (len(distinct) - 1)
-            weights[b] += 1 / (len(distinct) - 1)
+            weights[a] += Fraction(1, len(distinct) - 1)
+            weights[b] += Fraction(1, len(distinct) - 1)
     component_of = {
         node: (min(component), len(component))
         for component in nx.connected_components(graph)
         for node in component
     }
-    expected = [(a, graph.degree(a), pytest.approx(weights[a]), *component_of[a]) for a in names]
+    # exactly: each joint paper adds 1 in all to an author's weighted degree
+    expected = [(a, graph.degree(a), float(weights[a]), *component_of[a]) for a in names]
     assert actual == expected
     warehouse.close()
 

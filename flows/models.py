@@ -272,13 +272,14 @@ def run_in_dependency_order(
             found |= downstream(dependent)
         return found
 
-    known = [costs[name] for name in by_name if costs and name in costs]
+    costs = costs or {}
+    known = [costs[name] for name in by_name if name in costs]
     unknown = sum(known) / len(known) if known else 0.0
     chain_costs: dict[str, float] = {}
 
     def chain_cost(name: str) -> float:
         if name not in chain_costs:
-            own = costs.get(name, unknown) if costs else unknown
+            own = costs.get(name, unknown)
             chain_costs[name] = own + max(map(chain_cost, dependents[name]), default=0.0)
         return chain_costs[name]
 

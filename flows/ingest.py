@@ -561,12 +561,17 @@ def sql_dir() -> Path:
 
 
 def code_fingerprint() -> str:
-    """Hash of everything that shapes the warehouse from the same raw files."""
+    """Hash of everything that shapes the warehouse from the same raw files.
+
+    Each file is named relative to its folder: the same code in another place (a moved
+    checkout, an installed package) has the same fingerprint, and its warehouse is not
+    rebuilt.
+    """
     digest = hashlib.sha256()
-    paths = sorted(_PACKAGE.rglob("*.py")) + sorted(sql_dir().rglob("*.sql"))
-    for path in paths:
-        digest.update(path.as_posix().encode())
-        digest.update(path.read_bytes())
+    for label, folder, pattern in (("flows", _PACKAGE, "*.py"), ("sql", sql_dir(), "*.sql")):
+        for path in sorted(folder.rglob(pattern)):
+            digest.update(f"{label}/{path.relative_to(folder).as_posix()}".encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 

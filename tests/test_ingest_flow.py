@@ -120,6 +120,30 @@ def test_unchanged_check_needs_no_flow_and_sees_every_kind_of_change(
     assert ingest_module.nothing_changed(raw_dir, warehouse) is None, "no manifest"
 
 
+def test_the_code_fingerprint_is_of_the_code_not_of_where_it_lies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    here = ingest_module.code_fingerprint()
+    ignore = shutil.ignore_patterns("__pycache__")
+    copies = []
+    for place in ("moved", "releases/2"):
+        folder = tmp_path / place
+        shutil.copytree(ingest_module._PACKAGE, folder / "flows", ignore=ignore)
+        shutil.copytree(ingest_module.sql_dir(), folder / "sql", ignore=ignore)
+        copies.append(folder / "flows")
+    prints = []
+    for package in copies:
+        monkeypatch.setattr(ingest_module, "_PACKAGE", package)
+        prints.append(ingest_module.code_fingerprint())
+    # Moved elsewhere, the same code keeps its warehouse; changed, it does not.
+    assert prints == [here, here]
+    model = next((copies[1].parent / "sql").rglob("*.sql"))
+    model.write_text(model.read_text() + "\n")
+    assert ingest_module.code_fingerprint() != here
+    model.rename(model.with_name("renamed.sql"))
+    assert ingest_module.code_fingerprint() != here
+
+
 def test_a_touched_but_identical_file_is_rehashed_not_reparsed(raw_dir: Path, warehouse: Path):
     first = ingest(raw_dir, warehouse)
     assert first.n_files_read == 1 and first.n_files_parsed == 1

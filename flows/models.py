@@ -39,6 +39,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.scope import traverse_scope
 
 from flows.cache import read_json_object, write_json_atomic
@@ -53,6 +54,8 @@ MAIN_SCHEMAS: Final = frozenset({"", "main"})
 # aggregated again every round: 12 million rows at 10^5 profiles, a third of
 # profile_paper_component's time. No model is slower without it (each measured at 10^5).
 _DISABLED_OPTIMIZERS: Final = ("partial_aggregate_pushdown",)
+# How `_referenced_tables` reads a text, kept beside its answers: names in lower case.
+_READ_RULES: Final = 2
 T = TypeVar("T")
 
 
@@ -180,13 +183,15 @@ def discover_models(sql_dir: Path, known_tables: Path | None = None) -> list[Mod
 
 class _KnownTables:
     """`_referenced_tables` of model texts, kept in a JSON file by each text's hash (see
-    `discover_models`). A file written with another sqlglot version, or unreadable, is
-    ignored; the file written keeps only the texts asked for this time."""
+    `discover_models`). A file written with another sqlglot version or by other rules
+    (`_READ_RULES`), or unreadable, is ignored; the file written keeps only the texts asked
+    for this time."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         kept = read_json_object(path) if path is not None else None
-        tables = kept.get("tables") if kept and kept.get("sqlglot") == sqlglot.__version__ else None
+        same = kept and kept.get("sqlglot") == sqlglot.__version__
+        tables = kept.get("tables") if same and kept.get("rules") == _READ_RULES else None
         self.known: dict[str, list[str]] = tables if isinstance(tables, dict) else {}
         self.asked: dict[str, list[str]] = {}
 
@@ -200,7 +205,8 @@ class _KnownTables:
 
     def save(self) -> None:
         if self.path is not None and self.asked != self.known:
-            write_json_atomic({"sqlglot": sqlglot.__version__, "tables": self.asked}, self.path)
+            kept = {"sqlglot": sqlglot.__version__, "rules": _READ_RULES, "tables": self.asked}
+            write_json_atomic(kept, self.path)
 
 
 def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:
@@ -439,7 +445,9 @@ def _parse_header(sql: str, name: str, path: Path) -> tuple[str, dict[str, str]]
 
 
 def _referenced_tables(sql: str, path: Path) -> set[str]:
-    """Main-schema tables the query reads, CTE references excluded (scope-aware)."""
+    """Main-schema tables the query reads, CTE references excluded (scope-aware), in lower
+    case: DuckDB matches names whatever their case, quoted or not (`FROM Coauthor_Edge`
+    reads the model `coauthor_edge`)."""
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
     except SqlglotError as error:
@@ -447,7 +455,7 @@ def _referenced_tables(sql: str, path: Path) -> set[str]:
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         raise ModelDefinitionError(f"{path}: a model must be exactly one query (select/with)")
     names: set[str] = set()
-    for scope in traverse_scope(statements[0]):
+    for scope in traverse_scope(normalize_identifiers(statements[0], dialect="duckdb")):
         for table in scope.tables:
             if not isinstance(table.this, exp.Identifier) or table.db not in MAIN_SCHEMAS:
                 continue

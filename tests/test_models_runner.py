@@ -87,6 +87,28 @@ def test_dependencies_are_the_models_a_query_reads_not_ctes_or_core_tables(tmp_p
     assert by_name["base"].depends_on == ()
 
 
+def test_a_model_read_under_any_case_is_a_dependency_as_duckdb_reads_it(tmp_path):
+    write(tmp_path, "intermediate/base.sql", model_file("base", "select 1 as x"))
+    write(tmp_path, "intermediate/other.sql", model_file("other", "select 1 as x"))
+    queries = {
+        "plain": "select x from BASE",
+        "quoted": 'select x from "Base" join Paper using (x)',
+        # a CTE named in another case is still the CTE, not the model
+        "cte": "with OTHER as (select 1 as x) select x from other",
+    }
+    for name, query in queries.items():
+        write(tmp_path, f"marts/{name}.sql", model_file(name, query))
+    models = discover_models(tmp_path)
+    by_name = {m.name: m.depends_on for m in models}
+    assert by_name == {
+        "base": (), "other": (), "plain": ("base",), "quoted": ("base",), "cte": ()
+    }  # fmt: skip
+    con = duckdb.connect()
+    con.execute("create table paper as select 1 as x")
+    run_in_dependency_order(models, lambda model: run_model(con, model), lanes=1)
+    assert con.execute('select * from "QUOTED"').fetchall() == [(1,)]
+
+
 def _graph(models: list[Model]) -> list[tuple[str, tuple[str, ...]]]:
     return [(m.name, m.depends_on) for m in models]
 
@@ -132,6 +154,8 @@ def _two_models(root: Path) -> tuple[Path, str]:
     [
         # Another sqlglot's answer, believed, would give top no dependency.
         lambda key: json.dumps({"sqlglot": "0.0.1", "tables": {key: []}}),
+        # Kept by other rules (before names were read in lower case): the same.
+        lambda key: json.dumps({"sqlglot": sqlglot.__version__, "tables": {key: []}}),
         # An answer that is not a list of names ("base" read as its letters).
         lambda key: json.dumps({"sqlglot": sqlglot.__version__, "tables": {key: "base"}}),
         lambda key: json.dumps({"sqlglot": sqlglot.__version__, "tables": [key]}),

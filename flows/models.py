@@ -54,8 +54,11 @@ MAIN_SCHEMAS: Final = frozenset({"", "main"})
 # aggregated again every round: 12 million rows at 10^5 profiles, a third of
 # profile_paper_component's time. No model is slower without it (each measured at 10^5).
 _DISABLED_OPTIMIZERS: Final = ("partial_aggregate_pushdown",)
-# How `_referenced_tables` reads a text, kept beside its answers: names in lower case.
-_READ_RULES: Final = 2
+# Which code read the texts whose tables `model_tables.json` keeps: this module's own text
+# (`_referenced_tables` and its rules live here), with sqlglot's version.
+_READER: Final = (
+    f"{sqlglot.__version__}/{hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]}"
+)
 # A recursive query (`with recursive`), outside comments and quoted text.
 _RECURSIVE: Final = re.compile(r"\bwith\s+recursive\b", re.IGNORECASE)
 _COMMENTS_AND_TEXTS: Final = re.compile(r"--[^\n]*|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
@@ -191,15 +194,14 @@ def discover_models(sql_dir: Path, known_tables: Path | None = None) -> list[Mod
 
 class _KnownTables:
     """`_referenced_tables` of model texts, kept in a JSON file by each text's hash (see
-    `discover_models`). A file written with another sqlglot version or by other rules
-    (`_READ_RULES`), or unreadable, is ignored; the file written keeps only the texts asked
-    for this time."""
+    `discover_models`). A file written with another sqlglot version or another version of
+    this module (`_READER`), or unreadable, is ignored; the file written keeps only the
+    texts asked for this time."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         kept = read_json_object(path) if path is not None else None
-        same = kept and kept.get("sqlglot") == sqlglot.__version__
-        tables = kept.get("tables") if same and kept.get("rules") == _READ_RULES else None
+        tables = kept.get("tables") if kept and kept.get("reader") == _READER else None
         self.known: dict[str, list[str]] = tables if isinstance(tables, dict) else {}
         self.asked: dict[str, list[str]] = {}
 
@@ -213,8 +215,7 @@ class _KnownTables:
 
     def save(self) -> None:
         if self.path is not None and self.asked != self.known:
-            kept = {"sqlglot": sqlglot.__version__, "rules": _READ_RULES, "tables": self.asked}
-            write_json_atomic(kept, self.path)
+            write_json_atomic({"reader": _READER, "tables": self.asked}, self.path)
 
 
 def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:

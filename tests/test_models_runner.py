@@ -123,7 +123,8 @@ def test_the_tables_a_model_reads_are_kept_and_parsed_again_only_when_its_text_c
     first = discover_models(sql, known)
     assert _graph(first) == _graph(discover_models(sql)) == [("base", ()), ("top", ("base",))]
     kept = json.loads(known.read_text())
-    assert kept["sqlglot"] == sqlglot.__version__ and len(kept["tables"]) == 2
+    assert kept["reader"] == flows.models._READER and len(kept["tables"]) == 2
+    assert kept["reader"].startswith(f"{sqlglot.__version__}/")
     # Kept: the same models come without parsing.
     parsed: list[str] = []
     real = flows.models._referenced_tables
@@ -149,16 +150,24 @@ def _two_models(root: Path) -> tuple[Path, str]:
     return root / "sql", hashlib.sha256(top.read_text().encode()).hexdigest()
 
 
+def _reader(version: str | None = None, code: str | None = None) -> str:
+    """`flows.models._READER` with another sqlglot version or code hash."""
+    kept_version, kept_code = flows.models._READER.split("/")
+    return f"{version or kept_version}/{code or kept_code}"
+
+
 @pytest.mark.parametrize(
     "kept",
     [
         # Another sqlglot's answer, believed, would give top no dependency.
-        lambda key: json.dumps({"sqlglot": "0.0.1", "tables": {key: []}}),
-        # Kept by other rules (before names were read in lower case): the same.
+        lambda key: json.dumps({"reader": _reader(version="0.0.1"), "tables": {key: []}}),
+        # ... or another version of the code that reads them (its rules may differ), or a
+        # file that does not say which code wrote it: the same.
+        lambda key: json.dumps({"reader": _reader(code="0" * 12), "tables": {key: []}}),
         lambda key: json.dumps({"sqlglot": sqlglot.__version__, "tables": {key: []}}),
         # An answer that is not a list of names ("base" read as its letters).
-        lambda key: json.dumps({"sqlglot": sqlglot.__version__, "tables": {key: "base"}}),
-        lambda key: json.dumps({"sqlglot": sqlglot.__version__, "tables": [key]}),
+        lambda key: json.dumps({"reader": _reader(), "tables": {key: "base"}}),
+        lambda key: json.dumps({"reader": _reader(), "tables": [key]}),
         lambda key: "not json",
     ],
 )
@@ -170,7 +179,7 @@ def test_kept_tables_of_another_sqlglot_or_not_well_formed_are_parsed_again(
     known.write_text(kept(key))
     assert _graph(discover_models(sql, known)) == [("base", ()), ("top", ("base",))]
     rewritten = json.loads(known.read_text())
-    assert rewritten["sqlglot"] == sqlglot.__version__
+    assert rewritten["reader"] == flows.models._READER
     assert rewritten["tables"][key] == ["base"]
 
 

@@ -61,7 +61,9 @@ _READER: Final = (
 )
 # A recursive query (`with recursive`), outside comments and quoted text.
 _RECURSIVE: Final = re.compile(r"\bwith\s+recursive\b", re.IGNORECASE)
-_COMMENTS_AND_TEXTS: Final = re.compile(r"--[^\n]*|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
+_COMMENTS_AND_TEXTS: Final = re.compile(
+    r"--[^\n]*|/\*[\s\S]*?\*/|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\""
+)
 T = TypeVar("T")
 
 

@@ -508,6 +508,11 @@ def test_a_first_build_starts_the_chains_of_recursive_models_first(tmp_path):
     write(tmp_path, "m/chain_end.sql", model_file("chain_end", recursive.upper()))
     # Named in a comment or in quoted text, a query is not recursive.
     write(tmp_path, "m/alone_a.sql", model_file("alone_a", "select 1 as x -- with recursive"))
+    write(
+        tmp_path,
+        "m/top.sql",
+        model_file("top", "select /* with\nrecursive */ x from left join right using (x)"),
+    )
     write(tmp_path, "m/alone_b.sql", model_file("alone_b", "select 'with recursive' as x"))
     models = discover_models(tmp_path)
     assert [m.name for m in models if m.is_recursive] == ["chain_end"]

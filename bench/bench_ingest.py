@@ -209,8 +209,16 @@ def bench(profiles: int, workdir: Path, workers: int, repeat: int, keep: bool) -
             print(f"stages of the {label}: {stages}; outside them {other:.1f}s")
     for run in mores:
         print(f"+1% new files: normalised: {run.normalised}; built by {run.load}")
-    # Each repeat's +1% run against its own full ingest: the ratio in the table divides
-    # medians, and on a shared machine one slow full ingest moves it.
+    # Each repeat's full ingest against the floor measured just before it, and its +1% run
+    # against that full ingest: the ratios in the table divide medians, and on a shared
+    # machine one slow run moves them.
+    print(
+        "full ingest by repeat: "
+        + ", ".join(
+            f"{run.seconds:.2f}s = {run.seconds / floor_seconds:.2f}x its floor"
+            for run, floor_seconds in zip(fulls, floors, strict=True)
+        )
+    )
     outside = [run.seconds - _model_build(run) for run in mores]
     print(
         "+1% new files by repeat, outside models and checks: "

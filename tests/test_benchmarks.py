@@ -48,6 +48,9 @@ def test_the_ingest_benchmark_times_every_run_and_the_addition_is_incremental(tm
         pattern = rf"^stages of the {re.escape(label)}: (.*); outside them \d+\.\ds$"
         (stages,) = re.findall(pattern, out, re.MULTILINE)
         assert [part.split()[0] for part in stages.split(", ")] == list(STAGES)
+    # each repeat's full ingest against its own floor, each +1% run against its full ingest
+    assert re.search(r"^full ingest by repeat: \d+\.\d\ds = \d+\.\d\dx its floor$", out, re.M)
+    assert re.search(r"^\+1% new files by repeat, .* = \d\.\d{3}x its full ingest$", out, re.M)
     # the +1% run is measured on the incremental path, not on a rebuild
     assert "new contents added to the last normalisation" in out
     assert "built by incremental load" in out

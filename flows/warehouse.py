@@ -438,10 +438,19 @@ def table_names(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows per table in the main schema."""
-    return {
-        name: con.table(identifier(name)).count("*").fetchall()[0][0] for name in table_names(con)
-    }
+    """Rows per table in the main schema, counted in one query (a query per table took
+    0.065 s of a run that adds 1% of files at 10^5 profiles)."""
+    names = table_names(con)
+    if not names:
+        return {}
+    # Only checked identifiers are formatted into the statement; each table's name is a
+    # parameter.
+    counts = " union all ".join(
+        f"select ?::varchar as name, count(*) as n from {identifier(name)}"  # noqa: S608
+        for name in names
+    )
+    counted = dict(con.execute(counts, names).fetchall())
+    return {name: counted[name] for name in names}
 
 
 def export_parquet(warehouse: Path, out_dir: Path, tables: tuple[str, ...]) -> list[Path]:

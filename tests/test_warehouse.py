@@ -171,3 +171,17 @@ def test_publishing_replaces_the_file_and_removes_the_old_one_while_its_readers_
     reader.close()
     with duckdb.connect(str(target), read_only=True) as con:
         assert con.sql("select v from t").fetchall() == [(2,)]
+
+
+def test_table_counts_are_each_tables_rows_deleted_ones_and_empty_tables_included(
+    tmp_path: Path,
+):
+    with duckdb.connect(str(tmp_path / "counts.duckdb")) as con:
+        assert warehouse.table_counts(con) == {}
+        con.execute("create table paper as select range as i from range(1000)")
+        con.execute("create table author as select range as i from range(7)")
+        con.execute("create table empty (i integer)")
+        con.execute("create schema other")
+        con.execute("create table other.hidden as select 1 as i")
+        con.execute("delete from paper where i % 3 = 0")
+        assert warehouse.table_counts(con) == {"author": 7, "empty": 0, "paper": 666}

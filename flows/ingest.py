@@ -271,6 +271,16 @@ def read_batch(
     return read_batch_into_cache(raw_dir, batch, known, state_root, readers)
 
 
+def read_pool(workers: int) -> ProcessPoolExecutor:
+    """The read stage's process pool: forked from a server that has imported the readers, so
+    a worker starts light. `flows.read_worker` is imported first, before polars."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(
+        ["flows.read_worker", "flows.landing", "flows.cache", "flows.formats.frames"]
+    )
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=_is_io_error)
 def read_batches_in_processes(
     raw_dir: Path,
@@ -281,12 +291,10 @@ def read_batches_in_processes(
     workers: int,
     progress: Callable[[int, int], None] | None = None,
 ) -> pl.DataFrame:
-    """Read batches across cores in a process pool (forkserver: workers start once, light)."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["flows.landing", "flows.cache", "flows.formats.frames"])
+    """Read batches across cores in a process pool (`read_pool`)."""
     total = sum(len(batch) for batch in batches)
     rows: list[FileRow] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with read_pool(workers) as pool:
         futures = [
             pool.submit(read_batch_into_cache, raw_dir, batch, known, state_root, readers)
             for batch in batches

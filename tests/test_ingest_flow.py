@@ -421,3 +421,13 @@ def test_a_failing_model_keeps_the_previous_warehouse(
         ingest(raw_dir, warehouse)
     assert warehouse.stat().st_ino == published
     assert _query(warehouse, "select count(*) from paper") == [(22,)]
+
+
+def test_read_pool_processes_run_polars_on_one_thread_each(monkeypatch: pytest.MonkeyPatch):
+    # Two polars threads in each of a process per core only contend for the cores.
+    monkeypatch.delenv("POLARS_MAX_THREADS", raising=False)
+    with ingest_module.read_pool(2) as pool:
+        sizes = {pool.submit(pl.thread_pool_size).result() for _ in range(4)}
+    assert sizes == {1}
+    # Only the pool's processes: the flow's own keeps polars' threads for the normalisation.
+    assert "POLARS_MAX_THREADS" not in os.environ

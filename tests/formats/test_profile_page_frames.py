@@ -227,6 +227,36 @@ def test_a_usual_page_is_taken_and_reads_as_the_line_by_line_reader_reads_it():
     assert frames["profile"]["n_citations"].to_list() == [1024]
 
 
+def test_author_lines_cut_at_their_first_dot_and_abstracts_of_neighbouring_blocks_apart():
+    # Blocks with several abstract paragraphs next to each other and to blocks with one; an
+    # author line cut at a tab before its dot, one with a second dot in its affiliation.
+    blocks = [
+        ("Ann Lee, Bo Li\t· Uni", "One.\n\nTwo."),
+        ("Ann Lee · Uni · Town", "Three.\n\nFour.\n\nFive."),
+        ("Ann Lee", "Six."),
+        ("Ann Lee ·", "Seven.\n\nEight."),
+    ]
+    text = "Ann Lee\n\nh-index 3\n\n4 Papers\n" + "".join(
+        f"\nLGJan {day}, 2024\nTitle {day}\n\n{authors}\n\n{abstract}\n"
+        for day, (authors, abstract) in enumerate(blocks, start=1)
+    )
+    contents = contents_of([text.encode("utf-8")])
+    assert taken(contents) == 1
+    frames = assert_same_frames(contents)
+    papers = frames["paper"].sort("paper_index")
+    assert papers["abstract"].to_list() == [
+        "One.\nTwo.",
+        "Three.\nFour.\nFive.",
+        "Six.",
+        "Seven.\nEight.",
+    ]
+    assert papers["affiliation"].to_list() == ["Uni", "Uni · Town", None, None]
+    several = ["abstract_on_several_paragraphs" in flags for flags in papers["flags"]]
+    assert several == [True, True, False, True]
+    names = frames["mention"].sort("paper_index", "position")
+    assert names.filter(pl.col("paper_index") == 0)["name"].to_list() == ["Ann Lee", "Bo Li"]
+
+
 def test_synthetic_pages_are_read_in_the_batch_with_the_same_frames(tmp_path: Path):
     write_synthetic_profiles(300, tmp_path, seed=3)
     datas = [path.read_bytes() for path in sorted(tmp_path.rglob("*.txt"))]

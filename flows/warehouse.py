@@ -203,6 +203,8 @@ def identifier(name: str) -> str:
 
 
 _SLICE_BYTES: Final = 64 * 1024 * 1024
+# DuckDB's rows per row group (its default `row_group_size`).
+_ROW_GROUP_ROWS: Final = 122_880
 # A text column whose values average this many bytes or more (abstracts, titles, content
 # hashes) is stored with zstd. DuckDB's own choice for texts, dictionary with FSST, took
 # most of a full load's time on them: at 10^5 profiles the core tables loaded in 4.7-5.3 s
@@ -217,15 +219,16 @@ def create_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame)
     """Create a table from a frame (through Arrow) and document it from CORE_DOCS; long
     texts are stored with zstd (`_LONG_TEXT_BYTES`).
 
-    A large frame goes in slices of about `_SLICE_BYTES`: its Arrow copy (texts are copied)
-    then never holds more than one slice at a time.
+    A large frame goes in slices of about `_SLICE_BYTES`, or of a row group per DuckDB
+    thread if that is more (`_slice_rows`): its Arrow copy (texts are copied) then never
+    holds more than one slice at a time.
     """
     long_texts = [
         column
         for column, dtype in frame.schema.items()
         if dtype == pl.String and (frame[column].str.len_bytes().mean() or 0) >= _LONG_TEXT_BYTES
     ]
-    rows = 0 if long_texts else _slice_rows(frame)
+    rows = 0 if long_texts else _slice_rows(con, frame)
     con.from_arrow(frame.slice(0, rows).to_arrow()).create(identifier(name))
     if long_texts:
         _create_with_zstd(con, name, long_texts)
@@ -257,13 +260,19 @@ def _create_with_zstd(con: duckdb.DuckDBPyConnection, name: str, columns: list[s
 def insert_rows(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
     """Append a frame's rows to a table whose columns it has, in the same order (in slices,
     as `create_table`)."""
-    rows = _slice_rows(frame)
+    rows = _slice_rows(con, frame)
     for offset in range(0, frame.height, rows):
         con.from_arrow(frame.slice(offset, rows).to_arrow()).insert_into(identifier(name))
 
 
-def _slice_rows(frame: pl.DataFrame) -> int:
-    return max(1, int(frame.height * _SLICE_BYTES / max(1, frame.estimated_size())))
+def _slice_rows(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> int:
+    """Rows per slice: about `_SLICE_BYTES`, but a row group for each of DuckDB's threads
+    (an insert compresses its row groups in parallel, one per thread), up to four times as
+    many bytes."""
+    [(threads,)] = con.execute("select current_setting('threads')").fetchall()
+    by_bytes = int(frame.height * _SLICE_BYTES / max(1, frame.estimated_size()))
+    per_thread = min(int(threads) * _ROW_GROUP_ROWS, 4 * by_bytes)
+    return max(1, by_bytes, per_thread)
 
 
 def document(

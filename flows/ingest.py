@@ -405,7 +405,8 @@ def load_tables(build: Path, tables: dict[str, pl.DataFrame], info: pl.DataFrame
     published whole or not at all): compressing a table's strings is most of a load and runs
     on one core, so on two cores each load has one DuckDB thread. Smallest first; the largest
     loads last and alone, once every other frame has gone (beside the second largest it took
-    a run's peak memory at 10^5 profiles over 2 GB).
+    a run's peak memory at 10^5 profiles over 2 GB), on every thread: the papers of 10^5
+    profiles went in in 0.8-0.9 s instead of 0.95-1.4 s.
     """
     by_size = sorted(tables, key=lambda name: tables[name].estimated_size())
     pending = deque(by_size[:-1])
@@ -427,15 +428,15 @@ def load_tables(build: Path, tables: dict[str, pl.DataFrame], info: pl.DataFrame
                     raise
 
     try:
-        with _threads_beside(con, _LANES):
-            with ThreadPoolExecutor(_LANES) as pool:
-                for loaded in [pool.submit(load_pending) for _ in range(_LANES)]:
-                    loaded.result()
-            con.begin()
-            for name in by_size[-1:]:
-                create_table(con, name, tables.pop(name))
-            create_table(con, "warehouse_info", info)
-            con.commit()
+        with _threads_beside(con, _LANES), ThreadPoolExecutor(_LANES) as pool:
+            for loaded in [pool.submit(load_pending) for _ in range(_LANES)]:
+                loaded.result()
+        # Alone, on every core: each slice holds a row group per thread (`create_table`).
+        con.begin()
+        for name in by_size[-1:]:
+            create_table(con, name, tables.pop(name))
+        create_table(con, "warehouse_info", info)
+        con.commit()
     finally:
         con.close()
 

@@ -15,6 +15,7 @@ from polars.testing import assert_frame_equal
 
 from flows import warehouse
 from flows.ingest import load_tables
+from flows.landing import usable_cores
 
 
 def test_a_frame_larger_than_a_slice_loads_whole_and_in_order(
@@ -137,6 +138,28 @@ def test_load_tables_loads_every_frame_and_gives_duckdb_its_threads_back(tmp_pat
                 assert_frame_equal(con.sql(f"select * from {name}").pl(), frame)
             assert con.sql("select n_files from warehouse_info").fetchall() == [(5,)]
     assert frames == {}  # handed over: each frame left once loaded
+
+
+def test_the_largest_table_loads_alone_on_every_thread_the_others_on_the_lanes_share(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import flows.ingest
+
+    threads: dict[str, int] = {}
+
+    def create_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+        [(count,)] = con.execute("select current_setting('threads')").fetchall()
+        threads[name] = count
+        warehouse.create_table(con, name, frame)
+
+    monkeypatch.setattr(flows.ingest, "create_table", create_table)
+    frames = {f"t{i}": pl.DataFrame({"x": list(range(i * 997))}) for i in range(1, 5)}
+    with duckdb.connect() as plain:
+        [(default_threads,)] = plain.sql("select current_setting('threads')").fetchall()
+    load_tables.fn(tmp_path / "build.duckdb", frames, build_info())
+    lanes = max(1, usable_cores() - flows.ingest._LANES + 1)
+    assert threads == {"t1": lanes, "t2": lanes, "t3": lanes, "t4": default_threads,
+                       "warehouse_info": default_threads}  # fmt: skip
 
 
 def test_a_table_that_fails_to_load_fails_the_load(tmp_path: Path):

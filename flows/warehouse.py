@@ -269,8 +269,10 @@ def _slice_rows(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> int:
     """Rows per slice: about `_SLICE_BYTES`, but a row group for each of DuckDB's threads
     (an insert compresses its row groups in parallel, one per thread), up to four times as
     many bytes."""
-    [(threads,)] = con.execute("select current_setting('threads')").fetchall()
     by_bytes = int(frame.height * _SLICE_BYTES / max(1, frame.estimated_size()))
+    if by_bytes >= frame.height:
+        return max(1, by_bytes)  # one slice whatever the threads: DuckDB is not asked
+    [(threads,)] = con.execute("select current_setting('threads')").fetchall()
     per_thread = min(int(threads) * _ROW_GROUP_ROWS, 4 * by_bytes)
     return max(1, by_bytes, per_thread)
 

@@ -60,6 +60,9 @@ MANIFEST_SCHEMA: Final = {
 # that parsed them, so a batch of that name there always holds the same rows: a run reads
 # them once, not once per lookup.
 _BATCH_FILES: dict[tuple[str, str], pl.DataFrame] = {}
+# zstd's fastest level for the batches: each read process writes one per 2,000 files, and
+# level 1 took 33-41 ms a batch against 43-55 ms at polars' default (3), for 3% more bytes.
+_BATCH_ZSTD_LEVEL: Final = 1
 # The last manifest this process read, by the version of its file (path, inode, size, times:
 # a manifest is always written anew and renamed into place).
 _MANIFEST_READ: dict[tuple[str, int, int, int, int], pl.DataFrame] = {}
@@ -192,7 +195,8 @@ class State:
         batch = hashlib.sha256("\n".join(shas).encode()).hexdigest()[:16]
         # parsed_file last: a batch counts as cached only once all its tables are written.
         for name in [*(n for n in SCHEMAS if n != "parsed_file"), "parsed_file"]:
-            write_parquet_atomic(frames[name], self.parsed / name / f"{batch}.parquet")
+            path = self.parsed / name / f"{batch}.parquet"
+            write_parquet_atomic(frames[name], path, "zstd", _BATCH_ZSTD_LEVEL)
         return batch
 
     def load_frames(
@@ -376,12 +380,15 @@ def replace_folder(kept: Path, new: Path) -> threading.Thread | None:
 
 
 def write_parquet_atomic(
-    frame: pl.DataFrame, path: Path, compression: ParquetCompression = "zstd"
+    frame: pl.DataFrame,
+    path: Path,
+    compression: ParquetCompression = "zstd",
+    compression_level: int | None = None,
 ) -> None:
     """Write to a temporary name in the same folder, fsync, then rename over the target."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    frame.write_parquet(temporary, compression=compression)
+    frame.write_parquet(temporary, compression=compression, compression_level=compression_level)
     with temporary.open("rb") as handle:
         os.fsync(handle.fileno())
     os.replace(temporary, path)

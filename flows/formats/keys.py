@@ -39,8 +39,13 @@ def fold_key(text: pl.Expr) -> pl.Expr:
     (a kana voicing mark, an Indic vowel sign), so they stay and the key keeps its NFC form.
     A name of punctuation only keeps a non-empty key.
     """
+    return _or_plain(text, _folded(text))
+
+
+def _folded(text: pl.Expr) -> pl.Expr:
+    """The fold of `fold_key`, before an empty fold is replaced (`_or_plain`)."""
     # NFKD of the NFKC form is the NFKD form, so one decomposition serves both.
-    folded = (
+    return (
         text.str.normalize("NFKD")
         .str.replace_all(_ACCENTS, "")
         .str.normalize("NFC")
@@ -49,13 +54,17 @@ def fold_key(text: pl.Expr) -> pl.Expr:
         .str.replace_all(r"[^\p{L}\p{M}\p{N}]+", " ")
         .str.strip_chars()
     )
-    return pl.when(folded == "").then(text.str.strip_chars().str.to_lowercase()).otherwise(folded)
 
 
-def _fold_ascii_key(text: pl.Expr) -> pl.Expr:
-    """`fold_key` of ASCII text: Unicode normalisation and accents change nothing there, and
+def _folded_ascii(text: pl.Expr) -> pl.Expr:
+    """`_folded` of ASCII text: Unicode normalisation and accents change nothing there, and
     the only letters and digits are a-z (once lower-cased) and 0-9."""
-    folded = text.str.to_lowercase().str.replace_all(r"[^a-z0-9]+", " ").str.strip_chars()
+    return text.str.to_lowercase().str.replace_all(r"[^a-z0-9]+", " ").str.strip_chars()
+
+
+def _or_plain(text: pl.Expr, folded: pl.Expr) -> pl.Expr:
+    """The `folded` key of `text`, or where that is empty (punctuation only) the text
+    lower-cased."""
     return pl.when(folded == "").then(text.str.strip_chars().str.to_lowercase()).otherwise(folded)
 
 
@@ -73,18 +82,20 @@ def with_key(frame: pl.DataFrame, column: str, key: str) -> pl.DataFrame:
 
     Names and titles repeat across papers and pages; folding (two Unicode normalisations and
     regular expressions) costs more than a join on the distinct values. Most are plain ASCII,
-    whose fold is a third of the work (`_fold_ascii_key`).
+    whose fold is a third of the work (`_folded_ascii`).
     """
     distinct = frame.select(pl.col(column).unique())
-    is_ascii = pl.col(column).str.len_bytes() == pl.col(column).str.len_chars()
+    text = pl.col(column)
+    is_ascii = text.str.len_bytes() == text.str.len_chars()
+    # Folded first, then the empty folds replaced, in two steps: an eager expression computes
+    # every use of a shared part anew, and the fold is the costly part (twice the time when
+    # both steps were one expression).
     keyed = pl.concat(
         [
-            distinct.filter(is_ascii).with_columns(_fold_ascii_key(pl.col(column)).alias(key)),
-            distinct.filter(~is_ascii | pl.col(column).is_null()).with_columns(
-                fold_key(pl.col(column)).alias(key)
-            ),
+            distinct.filter(is_ascii).with_columns(_folded_ascii(text).alias(key)),
+            distinct.filter(~is_ascii | text.is_null()).with_columns(_folded(text).alias(key)),
         ]
-    )
+    ).with_columns(_or_plain(text, pl.col(key)).alias(key))
     # Joined to the one column, then added: a join would copy every other column as well.
     keys = frame.select(column).join(
         keyed, on=column, how="left", nulls_equal=True, maintain_order="left"

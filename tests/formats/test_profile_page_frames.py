@@ -212,6 +212,32 @@ def test_a_page_outside_the_usual_layout_is_handed_back(text: str, why: str):
     assert taken(contents) == 0, why
 
 
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        (b"Ann Lee\n\nh-index 3\n\nLGJan 5, 2024\nA ti\x01tle\n\nAnn Lee\n", "control"),
+        (b"Ann Lee\n\nh-index 3\n\nLGJan 5, 2024\nA title\x7f\n\nAnn Lee\n", "delete"),
+        (b"Ann L\xc3\xa9e\n\nh-index 3\n\nLGJan 5, 2024\nA t\x0btle\n\nAnn Lee\n", "vt"),
+        # Not UTF-8, though its bytes above ASCII alone would be (an e-acute cut by an A).
+        (b"Ann Lee\n\nh-index 3\n\nLGJan 5, 2024\nA ti\xc3A\xa9tle\n\nAnn Lee\n", "cut"),
+        ("Ann Lee\n\nh-index 3\n\nLGJan 5, 2024\nA ti\u2028tle\n\nAnn Lee\n".encode(), "u2028"),
+        ("Ann Lee\n\nh-index 3\n\nLGJan 5, 2024\nA title\n\nAnn\u200bLee\n".encode(), "zwsp"),
+    ],
+)
+def test_a_page_with_a_character_outside_printable_text_is_handed_back(data: bytes, why: str):
+    contents = contents_of([data])
+    assert_same_frames(contents)
+    assert taken(contents) == 0, why
+
+
+def test_a_page_of_printable_letters_beyond_ascii_is_taken():
+    text = "Ann Lée\n\nh-index 3\n\nLGJan 5, 2024\nÜber A title\n\nAnn Lée, 李明, Zoë Ng\n"
+    contents = contents_of([text.encode("utf-8")])
+    assert taken(contents) == 1
+    frames = assert_same_frames(contents)
+    assert frames["mention"]["name"].to_list() == ["Ann Lée", "李明", "Zoë Ng"]
+
+
 def test_a_usual_page_is_taken_and_reads_as_the_line_by_line_reader_reads_it():
     text = (
         "Ann Lee\n\nCV\nh-index 3\n12 papers\n1,024 citations\nNovelty 40%\nAI Score 7\n\n"

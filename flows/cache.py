@@ -60,7 +60,7 @@ MANIFEST_SCHEMA: Final = {
 # that parsed them, so a batch of that name there always holds the same rows: a run reads
 # them once, not once per lookup.
 _BATCH_FILES: dict[tuple[str, str], pl.DataFrame] = {}
-# zstd's fastest level for the batches: each read process writes one per 2,000 files, and
+# zstd's fastest level for the batches: each read process writes one per batch of files, and
 # level 1 took 33-41 ms a batch against 43-55 ms at polars' default (3), for 3% more bytes.
 _BATCH_ZSTD_LEVEL: Final = 1
 # The last manifest this process read, by the version of its file (path, inode, size, times:

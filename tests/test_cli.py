@@ -8,7 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.cli import main
+from flows.cli import BATCH_FILES, main
+from flows.ingest import DEFAULT_BATCH_FILES
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -80,3 +81,7 @@ def test_synth_output_is_read_without_failures(tmp_path: Path, capsys):
     assert main(["sql", "select count(*) from ingest_failure", "--warehouse", str(warehouse),
                  "--format", "csv"]) == 0  # fmt: skip
     assert capsys.readouterr().out.splitlines()[1] == "0"
+
+
+def test_the_command_reads_in_batches_of_the_flow_s_default_size():
+    assert BATCH_FILES == DEFAULT_BATCH_FILES

@@ -327,8 +327,11 @@ def build_ledger(files: pl.DataFrame, state_root: Path) -> pl.DataFrame:
             f"{state.parsed}, e.g. {lost['path'][0]}: nothing is published"
         )
     # The ledger is in path order: a window's first row is the content's first path (a
-    # window ordered again by path took 0.1 s of 10^5 files, once per use).
-    first_path = pl.col("path").first().over("sha256")
+    # window ordered again by path took 0.1 s of 10^5 files, once per use). A column of its
+    # own: an eager expression computes a shared part at each use (the ledger of 10^5 files
+    # took 68-70 ms against 75-78 ms).
+    ledger = ledger.with_columns(first_path=pl.col("path").first().over("sha256"))
+    first_path = pl.col("first_path")
     status = (
         pl.when(pl.col("skip_reason").is_not_null())
         .then(pl.lit("quarantined"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -140,17 +141,31 @@ def test_load_tables_loads_every_frame_and_gives_duckdb_its_threads_back(tmp_pat
     assert frames == {}  # handed over: each frame left once loaded
 
 
-def test_the_largest_table_loads_alone_on_every_thread_the_others_on_the_lanes_share(
+def test_the_largest_table_loads_first_beside_the_others_and_apart_from_the_second_largest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     import flows.ingest
 
     threads: dict[str, int] = {}
+    events: list[tuple[str, str]] = []
+    started = {name: threading.Event() for name in ("t1", "t2", "t3", "t4")}
+    ended = {name: threading.Event() for name in ("t1", "t2", "t3", "t4")}
 
     def create_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
         [(count,)] = con.execute("select current_setting('threads')").fetchall()
         threads[name] = count
+        events.append(("start", name))
+        if name in started:
+            started[name].set()
+        if name == "t4":
+            # The other lane loads the small tables meanwhile, then waits: the second
+            # largest starts only once the largest has gone (given a second to start).
+            ended["t2"].wait(timeout=60)
+            started["t3"].wait(timeout=1)
         warehouse.create_table(con, name, frame)
+        events.append(("end", name))
+        if name in ended:
+            ended[name].set()
 
     monkeypatch.setattr(flows.ingest, "create_table", create_table)
     frames = {f"t{i}": pl.DataFrame({"x": list(range(i * 997))}) for i in range(1, 5)}
@@ -158,8 +173,11 @@ def test_the_largest_table_loads_alone_on_every_thread_the_others_on_the_lanes_s
         [(default_threads,)] = plain.sql("select current_setting('threads')").fetchall()
     load_tables.fn(tmp_path / "build.duckdb", frames, build_info())
     lanes = max(1, usable_cores() - flows.ingest._LANES + 1)
-    assert threads == {"t1": lanes, "t2": lanes, "t3": lanes, "t4": default_threads,
+    assert threads == {"t1": lanes, "t2": lanes, "t3": lanes, "t4": lanes,
                        "warehouse_info": default_threads}  # fmt: skip
+    # The small tables loaded beside the largest; the second largest only after it.
+    assert events.index(("end", "t2")) < events.index(("end", "t4"))
+    assert events.index(("end", "t4")) < events.index(("start", "t3"))
 
 
 def test_a_table_that_fails_to_load_fails_the_load(tmp_path: Path):

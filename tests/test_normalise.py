@@ -8,15 +8,18 @@ committed sample.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows.categories import category_table, resolve_category
-from flows.formats.keys import fold_key
+from flows.formats.keys import fold_key, with_key
 from flows.landing import capture_times
 from flows.normalise import _HASHED_BY_HASHLIB_BELOW, stable_ids
 from tests.normalise_helpers import (
@@ -57,6 +60,17 @@ def test_name_key_folds_full_width_letters() -> None:
 
 def test_name_key_collapses_hyphens_and_runs_of_spaces() -> None:
     assert keys("Yi-Ping Hsu", "Yi Ping  Hsu", " yi.ping   HSU ") == ["yi ping hsu"] * 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aZ09 \t-.,:;'()/&é"), max_size=24))
+def test_every_run_of_other_characters_than_letters_and_digits_is_one_space(text: str) -> None:
+    """Both folds (the batch reader folds ASCII text its own way) against Python's: lower
+    case, each run of other characters one space, stripped; a text of them only is kept."""
+    expected = re.sub(r"\W+", " ", text.lower()).strip().replace("é", "e") or text.strip().lower()
+    assert keys(text) == [expected]
+    frame = pl.DataFrame({"name": [text]})
+    assert with_key(frame, "name", "name_key")["name_key"].to_list() == [expected]
 
 
 def test_name_key_folds_case_and_latin_greek_cyrillic_accents() -> None:

@@ -45,7 +45,7 @@ _FORMATS_DIR: Final = Path(__file__).parent / "formats"
 # alike): they are kept once, as always. Profiles, papers and mentions carry their index.
 _MAY_REPEAT_ROWS: Final = frozenset({"parsed_file", "topic", "failure"})
 # More small batches than this are merged into one at the end of a run. A batch of at least
-# `_WHOLE_BATCH_CONTENTS` contents is kept as it is: a build scans 51 such batches at 10^5
+# `_WHOLE_BATCH_CONTENTS` contents is kept as it is: a build scans 26 such batches at 10^5
 # profiles as fast as one, and merging them would rewrite the whole cache (3 s there).
 _MAX_BATCHES: Final = 8
 _WHOLE_BATCH_CONTENTS: Final = 1000

@@ -629,7 +629,14 @@ def _timed(summary: RunSummary, stage: str) -> Iterator[None]:
 
 
 def _batches(files: list[RawFile], size: int) -> list[list[RawFile]]:
-    return [files[i : i + size] for i in range(0, len(files), size)]
+    """`files` in as few batches of at most `size` files as hold them, of even sizes: 4,001
+    files make batches of 2,001 and 2,000, which two processes read in about half the time
+    of 4,000 and 1."""
+    if not files:
+        return []
+    count = -(-len(files) // max(1, size))
+    step = -(-len(files) // count)
+    return [files[i : i + step] for i in range(0, len(files), step)]
 
 
 class _PlainParameters(Flow):

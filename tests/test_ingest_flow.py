@@ -17,6 +17,7 @@ import flows.cache
 from flows import ingest as ingest_module
 from flows.cache import ReadersDiffer, State
 from flows.ingest import CheckFailed, ParsedMissing
+from flows.landing import RawFile
 from tests.conftest import SAMPLE
 from tests.flow_helpers import ingest, ingest_ledger, read_tables, tree_digest, use_sql_with
 
@@ -431,3 +432,23 @@ def test_read_pool_processes_run_polars_on_one_thread_each(monkeypatch: pytest.M
     assert sizes == {1}
     # Only the pool's processes: the flow's own keeps polars' threads for the normalisation.
     assert "POLARS_MAX_THREADS" not in os.environ
+
+
+@pytest.mark.parametrize(
+    ("n_files", "size", "sizes"),
+    [
+        (0, 4, []),
+        (3, 4, [3]),
+        (4, 4, [4]),
+        (5, 4, [3, 2]),
+        (9, 4, [3, 3, 3]),
+        (4001, 4000, [2001, 2000]),
+    ],
+)
+def test_files_are_read_in_as_few_batches_as_hold_them_of_even_sizes(
+    n_files: int, size: int, sizes: list[int]
+):
+    files = [RawFile(f"f{i:05d}.txt", 1, 1, None) for i in range(n_files)]
+    batches = ingest_module._batches(files, size)
+    assert [len(batch) for batch in batches] == sizes
+    assert [raw for batch in batches for raw in batch] == files

@@ -412,10 +412,10 @@ def load_tables(build: Path, tables: dict[str, pl.DataFrame], info: pl.DataFrame
     on one core, so on two cores each load has one DuckDB thread. The largest starts first,
     in a lane of its own, and the others load beside it, smallest first; the second largest
     waits until the largest has gone (beside each other they took a run's peak memory at 10^5
-    profiles over 2 GB). Loaded last and alone, the largest left a core idle: in full ingests
-    of 10^5 profiles the core tables took 3.1-3.8 s to load that way, against 2.3-2.7 s now
-    (three paired runs; loaded alone, 4.3 CPU-seconds against 5.6, and a peak memory 0.08 GB
-    higher).
+    profiles over 2 GB). Loaded last and alone, the largest left a core idle: in five paired
+    full ingests of 10^5 profiles this step took 3.1-4.2 s (median 3.6) that way, against
+    2.8-3.8 s (median 3.2) now; outside a run, on the same tables, 4.0 s against 2.7 s, with
+    4.3 CPU-seconds against 5.6 and a peak memory 0.08 GB higher.
     """
     by_size = sorted(tables, key=lambda name: tables[name].estimated_size())
     largest = by_size[-1] if by_size else None

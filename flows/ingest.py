@@ -22,7 +22,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -731,7 +731,7 @@ def ingest(
         copy = _copy_for_load(state, warehouse, build, fingerprints[0], rebuild)
         with (
             _abandoned_on_error(memo, copy),
-            ThreadPoolExecutor(1, thread_name_prefix="keep-cache") as beside,
+            ThreadPoolExecutor(2, thread_name_prefix="beside") as beside,
         ):
             with _timed(summary, "normalise"):
                 ledger = build_ledger(rows, state.root)
@@ -770,15 +770,21 @@ def ingest(
                         models.discover_models(sql_dir(), state.root / _MODEL_TABLES),
                         state.root / _MODEL_SECONDS,
                     )
-                with _timed(summary, "checks"):
-                    results = run_checks(build)
+                # The build is written out to its file while the checks run (they only read
+                # it); a build whose checks fail is then deleted unpublished.
+                written = beside.submit(_counts_and_write_out, build)
+                try:
+                    with _timed(summary, "checks"):
+                        results = run_checks(build)
+                finally:
+                    with _timed(summary, "publish"):
+                        wait([written])
                 summary.checks_failed = [r.name for r in results if r.n_violations]
                 if not summary.checks_failed:
-                    # The write-out uses one core: the parse cache is kept for the next run
-                    # meanwhile (its manifest and batches need nothing of this build).
+                    # The parse cache is kept for the next run meanwhile (its manifest and
+                    # batches need nothing of this build).
                     cache_kept = beside.submit(_keep_parse_cache, state, rows, ledger)
-                    with _timed(summary, "publish"):
-                        summary.rows = _counts_and_write_out(build)
+                    summary.rows = written.result()
             if summary.checks_failed:
                 build.unlink(missing_ok=True)
                 shutil.rmtree(digests.folder, ignore_errors=True)

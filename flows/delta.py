@@ -1,7 +1,7 @@
 """Incremental loads: a build made from a copy of the published build and what changed.
 
 A full load writes every core table into a new file (its load stage, these digests included,
-takes 5.7 to 5.8 s at 10^5 profiles). After a few new files most rows come out of normalise
+takes 4.7 to 4.8 s at 10^5 profiles). After a few new files most rows come out of normalise
 exactly as the published build holds them. So every load keeps, beside the warehouse, a
 digest of each row it loaded: the row's group key (`ROW_KEYS`) and two 64-bit hashes of the
 whole row (polars `hash_rows`, two seeds). The next build digests its new frames the same

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
@@ -334,18 +334,29 @@ class PublishedCopy:
     computes) the copy (which waits on the disk) costs next to nothing.
     """
 
-    def __init__(self, warehouse: Path, build: Path, previous: Digests) -> None:
+    def __init__(
+        self,
+        warehouse: Path,
+        build: Path,
+        previous: Digests,
+        prepare: Callable[[Path], None] | None = None,
+    ) -> None:
+        """`prepare`, when given, is done to the copy in the same thread once it is made."""
         self.build = build
         pool = ThreadPoolExecutor(1, thread_name_prefix="copy-published")
-        self._copied = pool.submit(self._copy, warehouse, build, previous)
+        self._copied = pool.submit(self._copy, warehouse, build, previous, prepare)
         pool.shutdown(wait=False)  # the thread ends once it has copied
 
     @staticmethod
-    def _copy(warehouse: Path, build: Path, previous: Digests) -> bool:
+    def _copy(
+        warehouse: Path, build: Path, previous: Digests, prepare: Callable[[Path], None] | None
+    ) -> bool:
         if not copy_published(warehouse, build, previous):
             return False
         with build.open("rb") as handle:
             os.fsync(handle.fileno())
+        if prepare is not None:
+            prepare(build)
         return True
 
     def wait(self) -> bool:

@@ -202,3 +202,23 @@ def test_digests_without_their_row_counts_are_counted(tmp_path: Path):
     current.write({"paper": rows}, "code", {"paper": pl.Series(["P0", "P9"])}, previous)
     assert current.rows("paper") == current.about()["rows"]["paper"] == 6
     assert current.table("paper").height == 6
+
+
+def test_the_copy_for_a_load_by_changes_is_made_without_the_models_tables(tmp_path: Path):
+    from flows.ingest import without_models
+
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create table paper as select 'P1' as paper_id")
+        con.execute("create table author_metrics as select 'A1' as author_id, 3 as h_index")
+    previous = _digests(tmp_path / "previous", _tables(1))
+    previous.mark_published(warehouse, None)
+    build = tmp_path / "build" / "b.duckdb"
+    assert delta.PublishedCopy(warehouse, build, previous, prepare=without_models).wait()
+
+    def tables(path: Path) -> list[str]:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return [row[0] for row in con.sql("select table_name from duckdb_tables()").fetchall()]
+
+    assert tables(build) == ["paper"]
+    assert sorted(tables(warehouse)) == ["author_metrics", "paper"]  # the published one as it was

@@ -14,40 +14,38 @@ owner_papers as (
     from listed
     join owners on owners.author_id = listed.author_id
 ),
-shared_coauthors as (
-    select owner_papers.author_id, owner_papers.paper_id, authorships.author_id as coauthor_id
-    from owner_papers
-    join authorships
-        on authorships.paper_id = owner_papers.paper_id
-        and authorships.author_id <> owner_papers.author_id
-),
 -- papers numbered in (owner, paper_id) order, so a component's smallest number is its
--- smallest paper_id, and labels propagate as integers (much cheaper to join than text)
+-- smallest paper_id, and labels propagate as integers (much cheaper to join than text);
+-- owners numbered too, so a coauthor of one owner is grouped on an integer and a text
 numbered as materialized (
-    select author_id, paper_id, row_number() over (order by author_id, paper_id) as node
+    select
+        author_id,
+        paper_id,
+        row_number() over (order by author_id, paper_id) as node,
+        dense_rank() over (order by author_id) as owner
     from owner_papers
 ),
 coauthor_papers as (
-    select numbered.node, shared_coauthors.author_id, shared_coauthors.coauthor_id
-    from shared_coauthors
-    join numbered
-        on numbered.author_id = shared_coauthors.author_id
-        and numbered.paper_id = shared_coauthors.paper_id
+    select numbered.node, numbered.owner, authorships.author_id as coauthor_id
+    from numbered
+    join authorships
+        on authorships.paper_id = numbered.paper_id
+        and authorships.author_id <> numbered.author_id
 ),
 -- a coauthor on several of the owner's papers links them: as a star around the smallest of
 -- them (the same components as linking every pair, with as many edges as papers); a
 -- coauthor on one paper links nothing
 hubs as (
-    select author_id, coauthor_id, min(node) as hub
+    select owner, coauthor_id, min(node) as hub
     from coauthor_papers
-    group by author_id, coauthor_id
+    group by owner, coauthor_id
     having count(*) > 1
 ),
 edges as materialized (
     select distinct coauthor_papers.node, hubs.hub
     from coauthor_papers
     join hubs
-        on hubs.author_id = coauthor_papers.author_id
+        on hubs.owner = coauthor_papers.owner
         and hubs.coauthor_id = coauthor_papers.coauthor_id
     where coauthor_papers.node <> hubs.hub
 ),
@@ -57,9 +55,14 @@ arcs as materialized (
     select hub as source_node, node as target_node from edges
 ),
 -- min-label propagation, as in author_network: papers whose label changed offer it to their
--- neighbours, which take the smallest offer when it is lower than their current label
+-- neighbours, which take the smallest offer when it is lower than their current label. Only
+-- linked papers take part (a paper linked to none is its own component, a quarter of them
+-- at 10^5 profiles), and each starts at the smallest of its own and its neighbours' numbers:
+-- the first round's result, without a round over every paper
 labels (node, label) using key (node) as (
-    select node, node as label from numbered
+    select source_node as node, least(source_node, min(target_node)) as label
+    from arcs
+    group by source_node
     union
     select offers.node, offers.label
     from (
@@ -75,6 +78,7 @@ select
     members.author_id,
     members.paper_id,
     roots.paper_id as component_paper_id
-from labels
-join numbered as members on members.node = labels.node
-join numbered as roots on roots.node = labels.label
+from numbered as members
+-- a paper without a label is linked to none: its own component
+left join labels on labels.node = members.node
+join numbered as roots on roots.node = coalesce(labels.label, members.node)

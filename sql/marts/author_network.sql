@@ -48,9 +48,14 @@ arcs as materialized (
 ),
 -- min-label propagation: each round, the authors whose label changed in the previous round
 -- offer it to their neighbours, and a neighbour takes the smallest offer if it is lower than
--- its current label (`recurring.labels`); it ends when no label changes
+-- its current label (`recurring.labels`); it ends when no label changes. Only authors with an
+-- edge take part (an isolated author is their own component), each starting at the smallest
+-- of its own and its neighbours' numbers: the first round's result, without a round over
+-- every author
 labels (author_number, component_number) using key (author_number) as (
-    select author_number, author_number as component_number from author_numbers
+    select source_number, least(source_number, min(target_number))
+    from arcs
+    group by source_number
     union
     select offers.author_number, offers.component_number
     from (
@@ -67,7 +72,14 @@ components as (
         author_number,
         component_number,
         count(*) over (partition by component_number) as component_size
-    from labels
+    from (
+        select
+            author_numbers.author_number,
+            coalesce(labels.component_number, author_numbers.author_number) as component_number
+        from author_numbers
+        -- an author without a label has no edge: their own component
+        left join labels on labels.author_number = author_numbers.author_number
+    )
 )
 select
     members.author_id,

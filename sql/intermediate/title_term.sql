@@ -28,12 +28,25 @@ stop_words as (
             ('your'), ('yours')
     ) as stop_word_values (word)
 ),
+title_tokens as (
+    select paper_id, regexp_split_to_array(lower(title), '[^\p{L}\p{N}]+') as tokens
+    from papers
+),
 tokens as (
-    -- each title's tokens made distinct in its own list: no hash of every (paper, term) pair
+    -- each title's tokens made distinct in its own list: no hash of every (paper, term) pair.
+    -- A short list keeps each token where it first occurs (a search of the list per token
+    -- costs less than building a hash of it); a long one, whose searches would add up to
+    -- its length squared, is hashed
     select
         paper_id,
-        unnest(list_distinct(regexp_split_to_array(lower(title), '[^\p{L}\p{N}]+'))) as term
-    from papers
+        unnest(
+            case
+                when len(tokens) <= 64
+                    then list_filter(tokens, lambda token, i: list_position(tokens, token) = i)
+                else list_distinct(tokens)
+            end
+        ) as term
+    from title_tokens
 )
 select tokens.paper_id, tokens.term
 from tokens

@@ -89,8 +89,16 @@ def test_title_terms_are_lower_cased_split_on_non_letters_and_drop_short_and_sto
     ]
 
 
-def test_a_term_repeated_in_one_title_counts_the_paper_once(warehouse):
-    add_papers(warehouse, [("p1", 2020, "Graph graph GRAPH networks", [])])
+@pytest.mark.parametrize(
+    "title",
+    [
+        pytest.param("Graph graph GRAPH networks", id="short title"),
+        # past 64 tokens a title's list is hashed instead of searched
+        pytest.param("Graph graph GRAPH networks, " * 20, id="80 tokens"),
+    ],
+)
+def test_a_term_repeated_in_one_title_counts_the_paper_once(warehouse, title):
+    add_papers(warehouse, [("p1", 2020, title, [])])
     warehouse.build("term_year")
     assert warehouse.rows("select term, n_papers from term_year order by term") == [
         ("graph", 1),

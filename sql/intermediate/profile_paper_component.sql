@@ -82,3 +82,7 @@ from numbered as members
 -- a paper without a label is linked to none: its own component
 left join labels on labels.node = members.node
 join numbered as roots on roots.node = coalesce(labels.label, members.node)
+-- in (owner, paper_id) order: profile_cluster groups the rows by owner faster so (at 10^5
+-- profiles 1.2-1.3 s against 1.3-1.6 s in the joins' order), and the sort costs less than
+-- it saves in writing the table
+order by members.node

@@ -242,6 +242,18 @@ class Plan:
         return self.changed is not None
 
 
+def keys_by_table(changed: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The keys a load by changes rewrote (`Plan.changed`), as the models' changes queries
+    read them (`flows.models.run_model_changes`): for each table with a row key (`ROW_KEYS`),
+    under the key column's name; an empty frame for a table none of whose rows changed. A
+    table without a row key, rewritten whole when any of its rows changed, is left out."""
+    keys: dict[str, pl.DataFrame] = {}
+    for name, column in ROW_KEYS.items():
+        frame = changed.get(name, pl.DataFrame(schema={"key": pl.String}))
+        keys[name] = frame.select(pl.col("key").alias(column))
+    return keys
+
+
 def _versions(code_fingerprint: str) -> dict[str, str]:
     return {"code": code_fingerprint, "polars": pl.__version__, "duckdb": duckdb.__version__}
 

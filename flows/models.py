@@ -17,6 +17,23 @@ continues the previous text. The header ends at the first line that is not a `--
 A check is one `.sql` file in `checks/` whose query returns the violating rows; an empty
 result is a pass. Its first line `-- <check name>: <rule>` says what it checks.
 
+A model may also have a file of the same name in `changes/`: how its table is brought up to
+date after a load by changes without being built again whole (`run_model_changes`).
+
+    -- title_term: the papers whose terms may differ: every paper whose row the load rewrote.
+    -- key: paper_id
+    -- scope: paper.paper_id
+    select paper_id from changed_paper
+
+Its query returns the values of the model's column `key` whose rows may differ. It reads
+the tables as loaded, the model's table as last built, and `changed_<table>`: the keys of
+`<table>` whose rows the load rewrote, under the key column's name (`flows.delta.ROW_KEYS`),
+or the keys a model before it was brought up to date for. The model's rows of those values
+are deleted, and its own query makes them again with the table `scope` reads cut to the rows
+whose column holds one of them. This gives the rows a whole build gives when the rows of a
+value of `key` depend only on the rows of `scope` with that value (and on whole tables), and
+the query returns every value whose rows may differ.
+
 No Prefect here: the flow wraps these calls in tasks.
 """
 
@@ -31,11 +48,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from contextvars import copy_context
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import duckdb
+import polars as pl
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
@@ -45,6 +63,11 @@ from sqlglot.optimizer.scope import traverse_scope
 from flows.cache import read_json_object, write_json_atomic
 
 CHECKS_DIR: Final = "checks"
+CHANGES_DIR: Final = "changes"
+# The keys a load by changes rewrote, per table, as the changes queries read them.
+CHANGED_PREFIX: Final = "changed_"
+# The values a model is brought up to date for, as its scope is cut to them.
+_REBUILT_KEYS: Final = "_rebuilt_keys"
 IDENTIFIER: Final = re.compile(r"[a-z_][a-z0-9_]*")
 HEADER_ENTRY: Final = re.compile(r"^--\s?([a-z_][a-z0-9_]*)\s*:\s*(.*?)\s*$")
 HEADER_CONTINUATION: Final = re.compile(r"^--\s{2,}(\S.*?)\s*$")
@@ -107,11 +130,36 @@ class Model:
     layer: str
     table_comment: str
     column_comments: dict[str, str] = field(hash=False)
+    changes: Changes | None = None
 
     @property
     def is_recursive(self) -> bool:
         """Whether the query is recursive: it runs round after round until nothing changes."""
         return bool(_RECURSIVE.search(_COMMENTS_AND_TEXTS.sub(" ", self.sql)))
+
+
+@dataclass(frozen=True)
+class Changes:
+    """How a model's table is brought up to date after a load by changes (`changes/`): the
+    query `sql` returns the values of its column `key` whose rows may differ; the model's
+    own query makes those rows, with the table `scope_table` cut to the rows whose column
+    `scope_column` holds one of them. `reads` are the tables the query reads."""
+
+    path: Path
+    sql: str
+    key: str
+    scope_table: str
+    scope_column: str
+    reads: frozenset[str]
+
+    @property
+    def needs(self) -> frozenset[str]:
+        """The tables (or models) whose changed keys the query reads."""
+        return frozenset(
+            name.removeprefix(CHANGED_PREFIX)
+            for name in self.reads
+            if name.startswith(CHANGED_PREFIX)
+        )
 
 
 @dataclass(frozen=True)
@@ -166,7 +214,7 @@ def discover_models(sql_dir: Path, known_tables: Path | None = None) -> list[Mod
     files = [
         path
         for path in sorted(sql_dir.rglob("*.sql"))
-        if path.relative_to(sql_dir).parts[0] != CHECKS_DIR
+        if path.relative_to(sql_dir).parts[0] not in (CHECKS_DIR, CHANGES_DIR)
     ]
     by_name: dict[str, Path] = {}
     for path in files:
@@ -190,8 +238,42 @@ def discover_models(sql_dir: Path, known_tables: Path | None = None) -> list[Mod
             table_comment=table_comment,
             column_comments=column_comments,
         )
+    for path in sorted((sql_dir / CHANGES_DIR).glob("*.sql")):
+        name = _validated_name(path)
+        if name not in models:
+            raise ModelDefinitionError(f"{path}: no model {name!r} for these changes")
+        models[name] = replace(models[name], changes=_read_changes(path, models[name], known))
     known.save()
     return [models[name] for name in _topological_order(models)]
+
+
+def _read_changes(path: Path, model: Model, known: _KnownTables) -> Changes:
+    """A model's `changes/` file: its header names the model, then `key` and `scope`."""
+    sql = path.read_text(encoding="utf-8")
+    _, entries = _parse_header(sql, model.name, path)
+    if set(entries) != {"key", "scope"}:
+        raise ModelDefinitionError(
+            f"{path}: after its first line the header holds exactly '-- key: <column>' and "
+            "'-- scope: <table>.<column>'"
+        )
+    key = entries["key"]
+    if key not in model.column_comments:
+        raise ModelDefinitionError(f"{path}: key {key!r} is not a column of {model.name!r}")
+    scope_table, _, scope_column = entries["scope"].partition(".")
+    if not (IDENTIFIER.fullmatch(scope_table) and IDENTIFIER.fullmatch(scope_column)):
+        raise ModelDefinitionError(f"{path}: scope {entries['scope']!r} is not <table>.<column>")
+    if scope_table not in known.tables(model.sql, model.path):
+        raise ModelDefinitionError(
+            f"{path}: the scope {scope_table!r} is not a table {model.name!r} reads"
+        )
+    return Changes(
+        path=path,
+        sql=sql,
+        key=key,
+        scope_table=scope_table,
+        scope_column=scope_column,
+        reads=frozenset(known.tables(sql, path)),
+    )
 
 
 class _KnownTables:
@@ -241,6 +323,81 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:
     except duckdb.Error as error:
         raise ModelError(model.name, str(error)) from error
     return ModelResult(name=model.name, n_rows=int(n_rows), seconds=time.perf_counter() - started)
+
+
+def run_model_changes(
+    con: duckdb.DuckDBPyConnection, model: Model, changed: Mapping[str, pl.DataFrame]
+) -> tuple[ModelResult, pl.DataFrame] | None:
+    """Bring a model's table up to date for the changed keys only (its `Changes`); returns
+    what it did and the values of its key it made again, or None when it cannot, and the
+    model is to be built whole: it has no changes file, its table is missing or has other
+    columns, its changes query reads the changed keys of a table not in `changed`, or a
+    model it reads was not brought up to date (its keys are not in `changed` either).
+
+    `changed` holds the keys of each table the load rewrote, under the key column's name
+    (an empty frame: none of its rows changed). Runs in the caller's transaction."""
+    changes = model.changes
+    if changes is None or not (changes.needs | set(model.depends_on)) <= changed.keys():
+        return None
+    name = _checked_identifier(model.name)
+    query = _strip_statement(model.sql)
+    started = time.perf_counter()
+    ((database,),) = con.execute("select current_database()").fetchall()
+    table = f"{quote_identifier(database)}.main.{name}"
+    scope = _checked_identifier(changes.scope_table)
+    source = f"{quote_identifier(database)}.main.{scope}"
+    rebuilt = _checked_identifier(_REBUILT_KEYS)
+    registered = []
+    try:
+        built = con.execute(
+            "select column_name from duckdb_columns() where database_name = current_database()"
+            " and schema_name = 'main' and table_name = ? order by column_index",
+            [name],
+        ).fetchall()
+        if [column for (column,) in built] != con.sql(query).columns:
+            return None
+        for needed in sorted(changes.needs):
+            registered.append(f"{CHANGED_PREFIX}{needed}")
+            con.register(registered[-1], changed[needed].to_arrow())
+        keys = con.sql(_strip_statement(changes.sql)).pl()
+        if keys.columns != [changes.key]:
+            raise ModelDefinitionError(
+                f"{changes.path}: the query returns {keys.columns}, not the one column "
+                f"{changes.key!r}"
+            )
+        keys = keys.unique()
+        registered.append(rebuilt)
+        con.register(rebuilt, keys.to_arrow())
+        key = _checked_identifier(changes.key)
+        column = _checked_identifier(changes.scope_column)
+        # fetchall: DuckDB 2 keeps the statement's result (the count) open otherwise.
+        con.execute(
+            f"delete from {table} where {key} in (select {key} from {rebuilt})"  # noqa: S608
+        ).fetchall()
+        # The scope cut to the keys, under its own name, for this connection only (a name
+        # in a temporary view is looked up among the temporary objects first: the table is
+        # named with its database).
+        con.execute(
+            f"create temp view {scope} as select * from {source} "  # noqa: S608
+            f"where {column} in (select {key} from {rebuilt})"
+        )
+        try:
+            con.execute(f"insert into {table}\n{query}\n").fetchall()
+        finally:
+            con.execute(f"drop view temp.main.{scope}")
+        ((n_rows,),) = con.table(name).count("*").fetchall()
+    except duckdb.Error as error:
+        raise ModelError(model.name, str(error)) from error
+    finally:
+        for relation in registered:
+            con.unregister(relation)
+    result = ModelResult(name=model.name, n_rows=int(n_rows), seconds=time.perf_counter() - started)
+    return result, keys
+
+
+def quote_identifier(name: str) -> str:
+    """Any name as a quoted SQL identifier (a database's name: the file's stem, any text)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def run_models(con: duckdb.DuckDBPyConnection, models: Iterable[Model]) -> list[ModelResult]:

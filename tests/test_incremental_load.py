@@ -28,9 +28,11 @@ ALL_TABLES = (
 @pytest.fixture(autouse=True)
 def any_share_of_changes(monkeypatch: pytest.MonkeyPatch) -> None:
     """These landing zones are small: one page is a large share of their rows, more than a
-    scheduled run sees. They load incrementally all the same (a full load would hide a wrong
-    increment); the share that makes a full load is tested in test_delta."""
+    scheduled run sees, and each table a load changes takes a block of the file, a large
+    share of its size. They load incrementally all the same (a full load would hide a wrong
+    increment); the share and the growth that make a full load are tested in test_delta."""
     monkeypatch.setattr(delta, "MAX_CHANGED_SHARE", 1.0)
+    monkeypatch.setattr(delta, "MAX_GROWTH", 10.0)
     monkeypatch.setattr(incremental, "MAX_ADDED_SHARE", 1.0)
 
 

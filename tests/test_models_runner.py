@@ -191,6 +191,41 @@ def test_checks_folder_is_not_a_model_layer(tmp_path):
     assert (check.name, check.description) == ("m_rule", "no row.")
 
 
+def test_a_changes_file_is_read_beside_its_model_and_is_not_a_model(tmp_path):
+    write(tmp_path, "marts/m.sql", model_file("m", "select paper_id as x from paper"))
+    write(
+        tmp_path,
+        "changes/m.sql",
+        "-- m: the values of x to make again.\n-- key: x\n-- scope: paper.paper_id\n"
+        "select paper_id as x from changed_paper\n",
+    )
+    (model,) = discover_models(tmp_path)
+    assert model.changes is not None
+    assert (model.changes.key, model.changes.scope_table, model.changes.scope_column) == (
+        "x",
+        "paper",
+        "paper_id",
+    )
+    assert model.changes.needs == {"paper"}
+
+
+@pytest.mark.parametrize(
+    ("stem", "header", "message"),
+    [
+        ("other", "-- other: x.\n-- key: x\n-- scope: paper.paper_id", "no model 'other'"),
+        ("m", "-- m: x.\n-- key: x", "exactly '-- key: <column>'"),
+        ("m", "-- m: x.\n-- key: y\n-- scope: paper.paper_id", "key 'y' is not a column"),
+        ("m", "-- m: x.\n-- key: x\n-- scope: paper", "is not <table>.<column>"),
+        ("m", "-- m: x.\n-- key: x\n-- scope: author.author_id", "not a table 'm' reads"),
+    ],
+)
+def test_a_changes_file_that_does_not_fit_its_model_is_refused(tmp_path, stem, header, message):
+    write(tmp_path, "marts/m.sql", model_file("m", "select paper_id as x from paper"))
+    write(tmp_path, f"changes/{stem}.sql", header + "\nselect paper_id as x from changed_paper\n")
+    with pytest.raises(ModelDefinitionError, match=message):
+        discover_models(tmp_path)
+
+
 def test_a_dependency_cycle_is_an_error_that_names_the_cycle(tmp_path):
     write(tmp_path, "marts/a.sql", model_file("a", "select x from c"))
     write(tmp_path, "marts/b.sql", model_file("b", "select x from a"))
@@ -426,6 +461,15 @@ def test_a_check_whose_query_fails_raises_check_error(con):
     check = Check("typo", Path("typo.sql"), "select * from papr", "none")
     with pytest.raises(CheckError, match="typo"):
         run_check(con, check)
+
+
+def test_quote_identifier_doubles_double_quotes_and_names_any_database(tmp_path):
+    assert flows.models.quote_identifier('build-1 "x"') == '"build-1 ""x"""'
+    with duckdb.connect(str(tmp_path / 'build-1 "x".duckdb')) as connection:
+        connection.execute("create table t as select 1 as x")
+        ((database,),) = connection.execute("select current_database()").fetchall()
+        name = flows.models.quote_identifier(database)
+        assert connection.sql(f"select x from {name}.main.t").fetchall() == [(1,)]
 
 
 def test_quote_literal_doubles_single_quotes():

@@ -146,7 +146,10 @@ def test_a_build_keeps_the_tables_each_model_reads_for_the_next(raw_dir: Path, w
 
     assert run_ingest(raw_dir, warehouse).published
     kept = json.loads((State.for_warehouse(warehouse).root / "model_tables.json").read_text())
-    read = [sorted(_referenced_tables(m.sql, m.path)) for m in discover_models(sql_dir())]
+    found = discover_models(sql_dir())
+    read = [sorted(_referenced_tables(m.sql, m.path)) for m in found]
+    # and the tables each changes query reads
+    read += [sorted(_referenced_tables(m.changes.sql, m.changes.path)) for m in found if m.changes]
     assert sorted(kept["tables"].values()) == sorted(read)
 
 

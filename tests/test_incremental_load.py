@@ -10,8 +10,9 @@ import duckdb
 import pytest
 from polars.testing import assert_frame_equal
 
-from flows import delta, incremental
+from flows import delta, incremental, models
 from flows.cache import State
+from flows.ingest import sql_dir
 from flows.synth import write_synthetic_profiles
 from tests.conftest import require_realdata
 from tests.flow_helpers import CORE_TABLES, ingest, read_tables
@@ -76,6 +77,10 @@ def test_files_added_changed_and_removed_load_incrementally_as_a_rebuild(tmp_pat
     assert second.load.startswith("incremental load: ")
     assert f"Built by {second.load}." in second.to_markdown()
     assert f"Normalised: {second.normalised}." in second.to_markdown()
+    # the models with a changes file were brought up to date, not built whole
+    changes = sorted(path.stem for path in (sql_dir() / models.CHANGES_DIR).glob("*.sql"))
+    assert changes and f"({', '.join(changes)})" in second.models
+    assert f"Models: {second.models}." in second.to_markdown()
     rebuilt = tmp_path / "full" / "w.duckdb"
     assert ingest(raw, rebuilt, rebuild=True).load == "full load: --rebuild"
     _assert_same_build(warehouse, rebuilt)
@@ -89,7 +94,8 @@ def test_files_added_changed_and_removed_load_incrementally_as_a_rebuild(tmp_pat
         "normalised in full: a content of the last normalisation went, changed or moved"
     )
     assert third.load.startswith("incremental load: ")
-    ingest(raw, rebuilt, rebuild=True)
+    assert f"({', '.join(changes)})" in third.models
+    assert ingest(raw, rebuilt, rebuild=True).models == ""
     _assert_same_build(warehouse, rebuilt)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         ((n_files,),) = con.sql("select n_files from warehouse_info").fetchall()

@@ -97,6 +97,7 @@ class Run:
     usage: Usage
     normalised: str
     load: str
+    models: str
 
 
 def _timed_ingest(raw: Path, warehouse: Path, workers: int, always_flow_run: bool = False) -> Run:
@@ -110,11 +111,11 @@ def _timed_ingest(raw: Path, warehouse: Path, workers: int, always_flow_run: boo
         child.start()
         receive.recv()  # imports done: the run starts
         used.begin()
-        seconds, stages, normalised, load = receive.recv()
+        seconds, stages, normalised, load, models = receive.recv()
         child.join()
     if child.exitcode != 0:
         raise RuntimeError(f"the ingest process failed (exit code {child.exitcode})")
-    return Run(seconds, stages, used, normalised, load)
+    return Run(seconds, stages, used, normalised, load, models)
 
 
 def _ingest_in_child(
@@ -127,9 +128,9 @@ def _ingest_in_child(
         started = time.perf_counter()
         summary = run_ingest(raw, warehouse, workers=workers, always_flow_run=always_flow_run)
         elapsed = time.perf_counter() - started
-        send.send((elapsed, summary.seconds, summary.normalised, summary.load))
+        send.send((elapsed, summary.seconds, summary.normalised, summary.load, summary.models))
     except BaseException:
-        send.send((float("nan"), {}, "", ""))
+        send.send((float("nan"), {}, "", "", ""))
         raise
 
 
@@ -208,7 +209,8 @@ def bench(profiles: int, workdir: Path, workers: int, repeat: int, keep: bool) -
             other = run.seconds - sum(run.stages.values())
             print(f"stages of the {label}: {stages}; outside them {other:.1f}s")
     for run in mores:
-        print(f"+1% new files: normalised: {run.normalised}; built by {run.load}")
+        models = f"; models: {run.models}" if run.models else ""
+        print(f"+1% new files: normalised: {run.normalised}; built by {run.load}{models}")
     # Each repeat's full ingest against the floor measured just before it, and its +1% run
     # against that full ingest: the ratios in the table divide medians, and on a shared
     # machine one slow run moves them.

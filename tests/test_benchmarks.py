@@ -54,6 +54,7 @@ def test_the_ingest_benchmark_times_every_run_and_the_addition_is_incremental(tm
     # the +1% run is measured on the incremental path, not on a rebuild
     assert "new contents added to the last normalisation" in out
     assert "built by incremental load" in out
+    assert "brought up to date for the changed keys only" in out
     assert re.search(r"peak memory: full \d+\.\d\d GB, \+1% \d+\.\d\d GB", out)
     # the generated files are removed unless --keep
     assert not any(tmp_path.iterdir())

@@ -522,8 +522,8 @@ def load_changes(
 def without_models(build: Path) -> None:
     """Drop the tables of the models built whole from the build file `build` (`_drop_models`):
     what the copy of the published build for a load by changes has done to it as soon as it
-    is made, beside the normalisation, instead of in the load (in five paired +1% runs at 10^5 profiles the
-    load took 0.42-0.53 s, median 0.45, against 0.45-0.55 s, median 0.54)."""
+    is made, beside the normalisation, instead of in the load (in five paired +1% runs at 10^5
+    profiles the load took 0.42-0.53 s, median 0.45, against 0.45-0.55 s, median 0.54)."""
     with connect_build(build) as con:
         _drop_models(con)
 
@@ -597,12 +597,12 @@ def build_model(
     started = time.perf_counter()
     with connect_build(build) as con:
         con.begin()
-        done = None if changed is None else models.run_model_changes(con, model, changed)
-        if done is None:
+        done = None
+        if changed is not None and (done := models.run_model_changes(con, model, changed)):
+            changed[model.name] = done[1]
+        else:
             models.run_model(con, model)
         con.commit()
-    if done is not None and changed is not None:
-        changed[model.name] = done[1]
     return time.perf_counter() - started, done is not None
 
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from flows.categories import category_table, resolve_category
 from flows.formats.keys import fold_key, with_key
 from flows.landing import capture_times
-from flows.normalise import _HASHED_BY_HASHLIB_BELOW, stable_ids
+from flows.normalise import _HASHED_BY_HASHLIB_BELOW, _assign_paper_ids, stable_ids
 from tests.normalise_helpers import (
     Page,
     Paper,
@@ -156,6 +156,35 @@ def test_ids_are_the_first_16_hex_digits_of_the_sha256_of_the_identity_key() -> 
     assert single(tables["paper"], "paper_id") == sha_id("P", "t:deep nets revisited|2023")
     coauthor = tables["author"].filter(pl.col("kind") == "name_only")
     assert single(coauthor, "author_id") == sha_id("A", "name:bo chen")
+
+
+def test_paper_id_comes_from_the_smallest_key_of_the_observations_sharing_keys() -> None:
+    """Observations sharing any key are one paper, its id hashed from the group's smallest
+    key, whichever observation holds it; every key is kept with that id."""
+    observations = pl.DataFrame(
+        {
+            "sha256": ["a", "b", "c"],
+            "paper_index": [0, 0, 0],
+            "doi": [None, None, None],
+            "arxiv_id": [None, "2301.00001", None],
+            "source": ["openalex", "openalex", "scholarfeed"],
+            "source_paper_id": ["W1", "W1", None],
+            "title_key": ["zeta nets", None, "other"],
+            "published_year": [2023, None, 2020],
+        },
+        schema_overrides={"paper_index": pl.Int32, "published_year": pl.Int32},
+    )
+    kept: dict[str, pl.DataFrame] = {}
+    assigned = _assign_paper_ids(observations, kept.__setitem__)
+    group, other = sha_id("P", "arxiv:2301.00001"), sha_id("P", "t:other|2020")
+    assert assigned["paper_id"].to_list() == [group, group, other]
+    assert sorted(kept["paper_keys"].iter_rows()) == [
+        ("arxiv:2301.00001", group),
+        ("obs:b:0", group),  # an untitled observation's own key
+        ("openalex:W1", group),
+        ("t:other|2020", other),
+        ("t:zeta nets|2023", group),
+    ]
 
 
 def test_stable_ids_keep_order_and_nulls_and_hash_any_text() -> None:

@@ -409,6 +409,21 @@ def test_owner_hidden_behind_et_al_is_an_inferred_author_without_position() -> N
     ]
 
 
+def test_paper_listed_twice_on_a_page_is_one_profile_paper_row_at_its_first_line() -> None:
+    twice = Paper("Twice Listed", ("Ann Lee", "Bo Chen"))
+    page = Page("Ann Lee", (twice, Paper("Between", ("Ann Lee",)), twice))
+    tables = normalise_pages([(page, date(2026, 1, 1))])
+    rows = tables["profile_paper"].join(tables["paper"].select("paper_id", "title"), on="paper_id")
+    lines = dict(rows.select("title", "line").rows())
+    assert rows.height == 2
+    # The page's header takes lines 1-7; each block is a meta line, the title, a blank line,
+    # the author line, a blank line, the abstract and a blank line.
+    assert lines == {"Twice Listed": 8, "Between": 15}
+    assert tables["paper_observation"].filter(pl.col("title") == "Twice Listed")[
+        "line"
+    ].sort().to_list() == [8, 22]
+
+
 def test_owner_shown_in_the_list_is_a_listed_author_not_inferred() -> None:
     paper = Paper("Shown", ("Bo Chen", "ann  LEE", "Cy Diaz"), et_al=True)
     tables = normalise_pages([(Page("Ann Lee", (paper,)), date(2026, 1, 1))])

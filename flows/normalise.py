@@ -766,8 +766,9 @@ def _other_owners(
             on="shared",
         )
         .filter(pl.col("owner") != pl.col("candidate"))
-        .join(pairs.select("pair"), left_on=_packed(page, "candidate"), right_on="pair", how="semi")
-        .group_by(pair=_packed(page, "candidate"))
+        .with_columns(pair=_packed(page, "candidate"))
+        .join(pairs.select("pair"), on="pair", how="semi")
+        .group_by("pair")
         .agg(n_shared=pl.col("shared").n_unique())
     )
     holds = candidate_papers.select("candidate", paper="shared", holds=pl.lit(True))

@@ -134,6 +134,24 @@ def test_component_id_is_the_smallest_author_id_of_the_component(warehouse):
     ]
 
 
+def test_components_are_right_when_the_best_connected_author_is_in_the_smaller_one(warehouse):
+    # the star around h (its best connected author, found breadth first) holds 5 authors;
+    # the chain m1 - ... - m6 holds 6, each with at most 2 coauthors, and its labels take
+    # rounds to reach its ends; each component's id is its smallest author_id
+    warehouse.insert("author", [{"author_id": x} for x in ["h", *"abcd"]])
+    warehouse.insert("author", [{"author_id": f"m{i}"} for i in range(1, 7)])
+    for x in "abcd":
+        add_paper(warehouse, f"p_{x}", ["h", x])
+    for i in range(1, 6):
+        add_paper(warehouse, f"q{i}", [f"m{i}", f"m{i + 1}"])
+    rows = {r[0]: (r[1], r[3], r[4]) for r in network(warehouse)}
+    assert rows["h"] == (4, "a", 5)
+    assert {rows[x] for x in "abcd"} == {(1, "a", 5)}
+    assert [rows[f"m{i}"] for i in range(1, 7)] == [
+        (1, "m1", 6), (2, "m1", 6), (2, "m1", 6), (2, "m1", 6), (2, "m1", 6), (1, "m1", 6),
+    ]  # fmt: skip
+
+
 def test_weighted_degree_is_the_whole_number_of_papers_with_a_coauthor(warehouse):
     # six edges of 1/6 and ten of 1/10 each sum to 0.9999999999999999 as doubles
     warehouse.insert("author", [{"author_id": x} for x in "abcdefghijklmnopq"])

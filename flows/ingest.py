@@ -388,7 +388,10 @@ def normalise_tables(
     normalised."""
     loaded = ledger.filter(pl.col("status") == "loaded")
     state = State(state_root)
-    failures = state.load_frames(loaded["sha256"], ["failure"])["failure"]
+    # Only the contents that recorded a failure hold failure rows (`n_failures` counts them):
+    # most hold none, and scanning every batch for them took 0.08-0.11 s at 10^5 files.
+    failed = loaded.filter(pl.col("n_failures") > 0)["sha256"]
+    failures = state.load_frames(failed, ["failure"])["failure"]
     # Scans: normalise reads each parsed table when it needs it and lets it go after, and an
     # addition reads only the batches of the contents it looks at.
     normalised = normalise_kept(
